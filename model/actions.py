@@ -1,0 +1,333 @@
+"""The action alphabet: every call an observer can see, with typed arguments, and results.
+
+Each action is one API call as a tracer sees it (or an IPC step of the seed's table, or an
+event of the environment such as the peer sending data). The same types are the
+vocabulary of trace events, so a trace line and a model transition speak one language.
+
+A result is Ok (with the call's value), Err (with the exact WSA error), or Pending (a
+blocking call that has not returned yet; its return is a separate action, R35).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, NonNegativeInt
+
+from .errors import WsaError
+from .state import Frozen, HandleArg, InfoId, Message, Pid
+
+# -- process life --------------------------------------------------------------------
+
+
+class ProcessStart(Frozen):
+    """A process of the configuration starts running."""
+
+    call: Literal["process_start"] = "process_start"
+    pid: Pid
+
+
+class ProcessExit(Frozen):
+    """A process exits; the system closes its descriptors and its pre-placed handles."""
+
+    call: Literal["process_exit"] = "process_exit"
+    pid: Pid
+
+
+# -- Winsock calls ---------------------------------------------------------------------
+
+
+class WSAStartup(Frozen):
+    call: Literal["WSAStartup"] = "WSAStartup"
+    pid: Pid
+
+
+class WSACleanup(Frozen):
+    call: Literal["WSACleanup"] = "WSACleanup"
+    pid: Pid
+
+
+class WSASocket(Frozen):
+    """WSASocket with lpProtocolInfo NULL: a fresh socket from the default provider."""
+
+    call: Literal["WSASocket"] = "WSASocket"
+    pid: Pid
+
+
+class WSASocketFromInfo(Frozen):
+    """WSASocket(FROM_PROTOCOL_INFO x3, &info, 0, WSA_FLAG_OVERLAPPED).
+
+    `info` is the id of the special WSAPROTOCOL_INFO whose bytes are passed, or None for
+    bytes that are no info at all (zeroed or corrupt, C28)."""
+
+    call: Literal["WSASocketFromInfo"] = "WSASocketFromInfo"
+    pid: Pid
+    info: InfoId | None
+
+
+class Bind(Frozen):
+    call: Literal["bind"] = "bind"
+    pid: Pid
+    handle: HandleArg
+
+
+class Listen(Frozen):
+    call: Literal["listen"] = "listen"
+    pid: Pid
+    handle: HandleArg
+
+
+class Connect(Frozen):
+    call: Literal["connect"] = "connect"
+    pid: Pid
+    handle: HandleArg
+
+
+class Accept(Frozen):
+    """accept on a listening socket; the peer's connection is assumed to arrive."""
+
+    call: Literal["accept"] = "accept"
+    pid: Pid
+    handle: HandleArg
+
+
+class WSADuplicateSocket(Frozen):
+    """WSADuplicateSocket(handle, target_pid, buffer or NULL)."""
+
+    call: Literal["WSADuplicateSocket"] = "WSADuplicateSocket"
+    pid: Pid
+    handle: HandleArg
+    target_pid: NonNegativeInt
+    buffer: bool = True
+
+
+class CloseSocket(Frozen):
+    call: Literal["closesocket"] = "closesocket"
+    pid: Pid
+    handle: HandleArg
+
+
+class Send(Frozen):
+    call: Literal["send"] = "send"
+    pid: Pid
+    handle: HandleArg
+
+
+class Recv(Frozen):
+    """recv. On a blocking socket with no data the call stays pending (Pending) until
+    RecvReturn; on a nonblocking one it fails with WSAEWOULDBLOCK."""
+
+    call: Literal["recv"] = "recv"
+    pid: Pid
+    handle: HandleArg
+
+
+class RecvReturn(Frozen):
+    """The return of a recv that was pending on `handle`."""
+
+    call: Literal["recv_return"] = "recv_return"
+    pid: Pid
+    handle: HandleArg
+
+
+class SetSockOpt(Frozen):
+    """setsockopt of the one modelled option (think SO_RCVBUF) to `value`."""
+
+    call: Literal["setsockopt"] = "setsockopt"
+    pid: Pid
+    handle: HandleArg
+    value: Literal["default", "set"] = "set"
+
+
+class GetSockOpt(Frozen):
+    call: Literal["getsockopt"] = "getsockopt"
+    pid: Pid
+    handle: HandleArg
+
+
+class WSAEventSelect(Frozen):
+    """WSAEventSelect with a nonzero mask (register) or a zero mask (cancel)."""
+
+    call: Literal["WSAEventSelect"] = "WSAEventSelect"
+    pid: Pid
+    handle: HandleArg
+    mask_nonzero: bool = True
+
+
+class WSAAsyncSelect(Frozen):
+    call: Literal["WSAAsyncSelect"] = "WSAAsyncSelect"
+    pid: Pid
+    handle: HandleArg
+    mask_nonzero: bool = True
+
+
+class IoctlNonblocking(Frozen):
+    """ioctlsocket(handle, FIONBIO, &value)."""
+
+    call: Literal["ioctlsocket_fionbio"] = "ioctlsocket_fionbio"
+    pid: Pid
+    handle: HandleArg
+    nonblocking: bool
+
+
+# -- IPC steps of the seed's table and the environment ----------------------------------
+
+
+class IpcSend(Frozen):
+    """A process puts a message on its channel to `to` (steps 2, 3, 6 and 10)."""
+
+    call: Literal["ipc_send"] = "ipc_send"
+    pid: Pid
+    to: Pid
+    message: Message
+
+
+class IpcRecv(Frozen):
+    """A process takes the oldest message from its channel from `sender`."""
+
+    call: Literal["ipc_recv"] = "ipc_recv"
+    pid: Pid
+    sender: Pid
+
+
+class PeerSend(Frozen):
+    """The remote peer of a connected socket sends data (no process of the model acts)."""
+
+    call: Literal["peer_send"] = "peer_send"
+    socket: NonNegativeInt
+
+
+Action = Annotated[
+    ProcessStart
+    | ProcessExit
+    | WSAStartup
+    | WSACleanup
+    | WSASocket
+    | WSASocketFromInfo
+    | Bind
+    | Listen
+    | Connect
+    | Accept
+    | WSADuplicateSocket
+    | CloseSocket
+    | Send
+    | Recv
+    | RecvReturn
+    | SetSockOpt
+    | GetSockOpt
+    | WSAEventSelect
+    | WSAAsyncSelect
+    | IoctlNonblocking
+    | IpcSend
+    | IpcRecv
+    | PeerSend,
+    Field(discriminator="call"),
+]
+
+ACTION_TYPES: tuple[type[Frozen], ...] = (
+    ProcessStart,
+    ProcessExit,
+    WSAStartup,
+    WSACleanup,
+    WSASocket,
+    WSASocketFromInfo,
+    Bind,
+    Listen,
+    Connect,
+    Accept,
+    WSADuplicateSocket,
+    CloseSocket,
+    Send,
+    Recv,
+    RecvReturn,
+    SetSockOpt,
+    GetSockOpt,
+    WSAEventSelect,
+    WSAAsyncSelect,
+    IoctlNonblocking,
+    IpcSend,
+    IpcRecv,
+    PeerSend,
+)
+
+# The name a call has in the seed's SPI table, beside the API call it stands for.
+SPI_NAME: dict[str, str] = {
+    "WSASocket": "WSPSocket",
+    "WSASocketFromInfo": "WSPSocket",
+    "WSADuplicateSocket": "WSPDuplicateSocket",
+    "closesocket": "WSPCloseSocket",
+    "connect": "WSPConnect",
+    "bind": "WSPBind",
+    "listen": "WSPListen",
+    "accept": "WSPAccept",
+    "send": "WSPSend",
+    "recv": "WSPRecv",
+    "recv_return": "WSPRecv",
+    "setsockopt": "WSPSetSockOpt",
+    "getsockopt": "WSPGetSockOpt",
+    "WSAEventSelect": "WSPEventSelect",
+    "WSAAsyncSelect": "WSPAsyncSelect",
+    "ioctlsocket_fionbio": "WSPIoctl",
+}
+
+
+# -- results -----------------------------------------------------------------------------
+
+Value = int | str | Message | None
+
+
+class Ok(Frozen):
+    """Success. `value` is the handle for calls that return one, the info id for
+    WSADuplicateSocket, the option value for getsockopt, the message for ipc_recv,
+    "data" for a recv that read something."""
+
+    status: Literal["ok"] = "ok"
+    value: Value = None
+
+
+class Err(Frozen):
+    """Failure with the exact WSA error."""
+
+    status: Literal["error"] = "error"
+    error: WsaError
+
+    def __str__(self) -> str:
+        return f"{self.error.name} ({self.error.value})"
+
+
+class Pending(Frozen):
+    """A blocking call that has not returned; its return is a later action."""
+
+    status: Literal["pending"] = "pending"
+
+
+Result = Annotated[Ok | Err | Pending, Field(discriminator="status")]
+
+
+def describe(action: Frozen) -> str:
+    """A short human rendering of an action, such as `WSADuplicateSocket(P1, h1, pid 2)`."""
+    data = action.model_dump(mode="json")
+    name = data.pop("call")
+    who = data.pop("pid", None)
+    parts = [f"P{who}"] if who is not None else []
+    for key, value in data.items():
+        if key == "handle":
+            parts.append(f"h{value}")
+        elif key == "message" and isinstance(value, dict):
+            parts.append(str(value.get("kind")))
+        else:
+            parts.append(f"{key}={value}")
+    return f"{name}({', '.join(parts)})"
+
+
+def describe_result(result: Ok | Err | Pending) -> str:
+    if isinstance(result, Err):
+        return str(result)
+    if isinstance(result, Pending):
+        return "pending"
+    value = result.value
+    if value is None:
+        return "OK"
+    if isinstance(value, Frozen):
+        return f"OK {value.model_dump(mode='json')}"
+    return f"OK {value}"

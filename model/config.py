@@ -1,0 +1,87 @@
+"""Bounds of a finite instance of the model.
+
+A configuration decides how big the explored world may grow. Bounds never change what a
+call does; they only disable the calls that would leave the box (a socket beyond
+max_sockets is never created, rather than failing). Named configurations are committed
+as files with every field set (see wsshare.conformance.configs).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from .state import Frozen
+
+Family = Literal[
+    "lifecycle",  # process start and exit
+    "startup",  # WSAStartup / WSACleanup
+    "create",  # fresh WSASocket
+    "connection",  # bind, listen, connect, accept
+    "share",  # WSADuplicateSocket, WSASocket from an info
+    "close",  # closesocket
+    "io",  # send, recv, recv_return, and the peer sending data
+    "options",  # setsockopt, getsockopt
+    "events",  # WSAEventSelect, WSAAsyncSelect, ioctlsocket FIONBIO
+    "ipc",  # the IPC steps of the seed's table
+    "errors",  # calls whose arguments are wrong: bad handles, bad pids, NULL buffers
+]
+
+ALL_FAMILIES: frozenset[Family] = frozenset(
+    {
+        "lifecycle",
+        "startup",
+        "create",
+        "connection",
+        "share",
+        "close",
+        "io",
+        "options",
+        "events",
+        "ipc",
+        "errors",
+    }
+)
+
+
+class Config(Frozen):
+    """The bounds of one finite model instance.
+
+    - processes: how many process slots (pids 1..processes);
+    - running_at_start: how many of them run in the initial world (the rest may start);
+    - startups_at_start: WSAStartup count of each running process in the initial world;
+    - max_startups: the most nested WSAStartup calls a process may make (at most 2);
+    - max_sockets: underlying sockets ever created, accepted ones included;
+    - max_infos: special WSAPROTOCOL_INFOs ever minted;
+    - max_handles: handle slots per process;
+    - channel_capacity: messages one IPC channel holds;
+    - families: which groups of calls are enabled.
+    """
+
+    description: str = ""
+    processes: int = Field(ge=1, le=6)
+    running_at_start: int = Field(ge=0)
+    startups_at_start: int = Field(ge=0, le=2)
+    max_startups: int = Field(ge=0, le=2)
+    max_sockets: int = Field(ge=0, le=16)
+    max_infos: int = Field(ge=0, le=16)
+    max_handles: int = Field(ge=1, le=16)
+    channel_capacity: int = Field(ge=0, le=8)
+    families: frozenset[Family] = ALL_FAMILIES
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        if self.running_at_start > self.processes:
+            raise ValueError(
+                f"running_at_start ({self.running_at_start}) exceeds processes ({self.processes})"
+            )
+        if self.startups_at_start > self.max_startups:
+            raise ValueError(
+                f"startups_at_start ({self.startups_at_start}) exceeds max_startups "
+                f"({self.max_startups})"
+            )
+        return self
+
+    def has(self, family: Family) -> bool:
+        return family in self.families

@@ -1,0 +1,101 @@
+"""Windows Sockets error codes, and which codes each call may report.
+
+The numbers are those of winerror.h / winsock2.h. A model result names the code by its
+symbolic name; the number travels with it so a report can show both.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class WsaError(IntEnum):
+    """The WSA error codes the model can produce or that traces may carry."""
+
+    WSA_OPERATION_ABORTED = 995
+    WSAEINTR = 10004
+    WSAEACCES = 10013
+    WSAEFAULT = 10014
+    WSAEINVAL = 10022
+    WSAEMFILE = 10024
+    WSAEWOULDBLOCK = 10035
+    WSAEINPROGRESS = 10036
+    WSAENOTSOCK = 10038
+    WSAEPROTOTYPE = 10041
+    WSAEPROTONOSUPPORT = 10043
+    WSAESOCKTNOSUPPORT = 10044
+    WSAEOPNOTSUPP = 10045
+    WSAEAFNOSUPPORT = 10047
+    WSAENETDOWN = 10050
+    WSAENOBUFS = 10055
+    WSAEISCONN = 10056
+    WSAENOTCONN = 10057
+    WSANOTINITIALISED = 10093
+    WSAEINVALIDPROCTABLE = 10104
+    WSAEINVALIDPROVIDER = 10105
+    WSAEPROVIDERFAILEDINIT = 10106
+    WSASYSCALLFAILURE = 10107
+
+    @classmethod
+    def from_name(cls, name: str) -> WsaError:
+        """Look a code up by its symbolic name; raise ValueError naming the known ones."""
+        try:
+            return cls[name]
+        except KeyError:
+            known = ", ".join(e.name for e in cls)
+            raise ValueError(f"unknown WSA error {name!r}; known: {known}") from None
+
+
+E = WsaError
+
+# Errors that may arrive from the environment (network, resources) rather than from the
+# protocol. They are off by default (Profile.environmental_errors) and never change state.
+ENVIRONMENTAL: frozenset[WsaError] = frozenset({E.WSAENETDOWN, E.WSAENOBUFS, E.WSAEMFILE})
+
+# R46: the codes WSADuplicateSocket documents.
+DUPLICATE_SOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {
+        E.WSANOTINITIALISED,
+        E.WSAENETDOWN,
+        E.WSAEINVAL,
+        E.WSAEINPROGRESS,
+        E.WSAEMFILE,
+        E.WSAENOBUFS,
+        E.WSAENOTSOCK,
+        E.WSAEFAULT,
+        # R12: a stack without sharing support (Windows CE) reports this.
+        E.WSASYSCALLFAILURE,
+    }
+)
+
+# R48: the codes WSASocket documents.
+WSASOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {
+        E.WSANOTINITIALISED,
+        E.WSAENETDOWN,
+        E.WSAEAFNOSUPPORT,
+        E.WSAEFAULT,
+        E.WSAEINPROGRESS,
+        E.WSAEINVAL,
+        E.WSAEINVALIDPROVIDER,
+        E.WSAEINVALIDPROCTABLE,
+        E.WSAEMFILE,
+        E.WSAENOBUFS,
+        E.WSAEPROTONOSUPPORT,
+        E.WSAEPROTOTYPE,
+        E.WSAEPROVIDERFAILEDINIT,
+        E.WSAESOCKTNOSUPPORT,
+    }
+)
+
+# R50: the codes closesocket documents.
+CLOSESOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {
+        E.WSANOTINITIALISED,
+        E.WSAENETDOWN,
+        E.WSAENOTSOCK,
+        E.WSAEINPROGRESS,
+        E.WSAEINTR,
+        E.WSAEWOULDBLOCK,
+    }
+)

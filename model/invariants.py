@@ -1,0 +1,464 @@
+"""Safety invariants and reachability properties, each naming the rules it checks.
+
+World invariants look at one world; edge invariants look at one transition (the world
+before, the action, its outcome). They read ghost data (how many times an info was used,
+which info a descriptor came from, who created a socket) that no transition consults, so
+a broken transition shows up here instead of being hidden by its own bookkeeping.
+
+Some invariants hold only where the profile takes the documented side of an open question;
+`applies` says when. A profile that deviates (Wine's reuse of an info, say) is expected to
+break the invariant of the rule it deviates from, and that is how a deviation is named.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .actions import (
+    Action,
+    CloseSocket,
+    Err,
+    Ok,
+    Recv,
+    RecvReturn,
+    Send,
+    WSADuplicateSocket,
+    WSASocket,
+    WSASocketFromInfo,
+)
+from .errors import (
+    CLOSESOCKET_ERRORS,
+    DUPLICATE_SOCKET_ERRORS,
+    ENVIRONMENTAL,
+    WSASOCKET_ERRORS,
+    WsaError,
+)
+from .profiles import Profile
+from .semantics import Outcome
+from .state import World
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """An invariant that failed: its name, the rules it checks, and what was wrong."""
+
+    invariant: str
+    rules: tuple[str, ...]
+    message: str
+
+
+def _always(_: Profile) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class WorldInvariant:
+    name: str
+    rules: tuple[str, ...]
+    statement: str
+    find: Callable[[World, Profile], str | None]
+    applies: Callable[[Profile], bool] = _always
+
+    def check(self, world: World, profile: Profile) -> Violation | None:
+        if not self.applies(profile):
+            return None
+        problem = self.find(world, profile)
+        return None if problem is None else Violation(self.name, self.rules, problem)
+
+
+@dataclass(frozen=True)
+class EdgeInvariant:
+    name: str
+    rules: tuple[str, ...]
+    statement: str
+    find: Callable[[World, Action, Outcome, Profile], str | None]
+    applies: Callable[[Profile], bool] = _always
+
+    def check_edge(
+        self, before: World, action: Action, outcome: Outcome, profile: Profile
+    ) -> Violation | None:
+        if not self.applies(profile):
+            return None
+        problem = self.find(before, action, outcome, profile)
+        return None if problem is None else Violation(self.name, self.rules, problem)
+
+
+# -- world invariants -------------------------------------------------------------------
+
+
+def _descriptors_name_open_sockets(w: World, _: Profile) -> str | None:
+    for d in w.descriptors:
+        if not w.sockets[d.socket].open:
+            return f"P{d.pid} h{d.handle} names socket {d.socket}, which was released"
+    return None
+
+
+def _referenced_sockets_open(w: World, _: Profile) -> str | None:
+    for s in w.sockets:
+        refs = w.references(s.id)
+        if refs > 0 and not s.open:
+            return f"socket {s.id} was released while {refs} reference(s) hold it"
+    return None
+
+
+def _unreferenced_sockets_released(w: World, _: Profile) -> str | None:
+    for s in w.sockets:
+        if s.open and w.references(s.id) == 0:
+            return f"socket {s.id} is still open although no descriptor or info holds it"
+    return None
+
+
+def _unused_infos_keep_socket(w: World, _: Profile) -> str | None:
+    for i in w.infos:
+        target = w.process(i.target_pid)
+        alive = target is not None and target.status == "running"
+        unused = i.context == "handle_in_target" and not i.consumed
+        if alive and unused and not w.sockets[i.socket].open:
+            return f"info {i.id} for P{i.target_pid} is unused but its socket was released"
+    return None
+
+
+def _info_used_once(w: World, _: Profile) -> str | None:
+    for i in w.infos:
+        if i.uses > 1:
+            return f"info {i.id} was used successfully {i.uses} times"
+    return None
+
+
+def _reuse_adds_no_reference(w: World, _: Profile) -> str | None:
+    made = Counter(d.info for d in w.descriptors if d.info is not None)
+    for info, count in made.items():
+        if count > 1:
+            return f"info {info} produced {count} live descriptors"
+    return None
+
+
+def _materialised_in_target(w: World, _: Profile) -> str | None:
+    for d in w.descriptors:
+        if d.info is not None and w.infos[d.info].target_pid != d.pid:
+            target = w.infos[d.info].target_pid
+            return f"P{d.pid} h{d.handle} came from info {d.info}, minted for P{target}"
+    return None
+
+
+def _shares_source_socket(w: World, _: Profile) -> str | None:
+    for d in w.descriptors:
+        if d.info is not None and w.infos[d.info].socket != d.socket:
+            return (
+                f"P{d.pid} h{d.handle} came from info {d.info} but names socket "
+                f"{d.socket}, not the duplicated socket {w.infos[d.info].socket}"
+            )
+    return None
+
+
+def _one_registration(w: World, _: Profile) -> str | None:
+    per_socket = Counter(r.socket for r in w.registrations)
+    for socket, count in per_socket.items():
+        if count > 1:
+            return f"socket {socket} has {count} event registrations"
+    return None
+
+
+def _registration_owner_open(w: World, profile: Profile) -> str | None:
+    for r in w.registrations:
+        if not w.sockets[r.socket].open:
+            return f"released socket {r.socket} still has a registration"
+        if profile.registration_on_owner_close == "cancelled":
+            d = w.descriptor(r.owner_pid, r.owner_handle)
+            if d is None or d.socket != r.socket:
+                return (
+                    f"the registration on socket {r.socket} outlived its descriptor "
+                    f"P{r.owner_pid} h{r.owner_handle}"
+                )
+    return None
+
+
+def _handles_unique(w: World, _: Profile) -> str | None:
+    seen = Counter((d.pid, d.handle) for d in w.descriptors)
+    for (pid, handle), count in seen.items():
+        if count > 1:
+            return f"P{pid} h{handle} names {count} descriptors at once"
+    return None
+
+
+def _cleanup_closed_everything(w: World, _: Profile) -> str | None:
+    for p in w.processes:
+        if p.status == "running" and p.startups == 0 and w.descriptors_of(p.pid):
+            return f"P{p.pid} holds descriptors without a WSAStartup in force"
+    return None
+
+
+def _exited_hold_nothing(w: World, _: Profile) -> str | None:
+    for p in w.processes:
+        if p.status == "running":
+            continue
+        if w.descriptors_of(p.pid):
+            return f"P{p.pid} is {p.status} but holds descriptors"
+        if any(i.target_pid == p.pid and i.holds_reference for i in w.infos):
+            return f"P{p.pid} is {p.status} but a handle pre-placed in it still pins a socket"
+    return None
+
+
+def _released_sockets_quiet(w: World, _: Profile) -> str | None:
+    for s in w.sockets:
+        if not s.open and s.inbound != "none":
+            return f"released socket {s.id} still holds data"
+    return None
+
+
+def _documented_reuse(p: Profile) -> bool:
+    return p.reuse_outcomes == frozenset({"einval"})
+
+
+def _documented_pinning(p: Profile) -> bool:
+    return p.info_pins_socket
+
+
+def _documented_wrong_process(p: Profile) -> bool:
+    return "foreign_handle" not in p.wrong_process_outcomes
+
+
+def _documented_cleanup(p: Profile) -> bool:
+    return p.cleanup_closes_descriptors
+
+
+WORLD_INVARIANTS: tuple[WorldInvariant, ...] = (
+    WorldInvariant(
+        "descriptors-name-open-sockets",
+        ("R33",),
+        "every open descriptor names an underlying socket that is still open",
+        _descriptors_name_open_sockets,
+    ),
+    WorldInvariant(
+        "referenced-sockets-stay-open",
+        ("R33", "R40"),
+        "a socket stays open while a descriptor or an unused info holds it",
+        _referenced_sockets_open,
+        _documented_pinning,
+    ),
+    WorldInvariant(
+        "unused-info-keeps-socket",
+        ("R40", "D4", "D5"),
+        "an info not yet used by its living target keeps the socket open",
+        _unused_infos_keep_socket,
+        _documented_pinning,
+    ),
+    WorldInvariant(
+        "unreferenced-sockets-are-released",
+        ("R34",),
+        "a socket that nothing holds any more is released",
+        _unreferenced_sockets_released,
+    ),
+    WorldInvariant(
+        "info-used-at-most-once",
+        ("R2", "R3"),
+        "a special WSAPROTOCOL_INFO succeeds in at most one WSASocket call",
+        _info_used_once,
+        _documented_reuse,
+    ),
+    WorldInvariant(
+        "reuse-adds-no-reference",
+        ("R2", "D3"),
+        "an info never accounts for two live descriptors",
+        _reuse_adds_no_reference,
+    ),
+    WorldInvariant(
+        "materialised-in-target",
+        ("R4", "D1"),
+        "a descriptor made from an info lives in the process the info was minted for",
+        _materialised_in_target,
+        _documented_wrong_process,
+    ),
+    WorldInvariant(
+        "shares-the-source-socket",
+        ("R1",),
+        "a descriptor made from an info names the socket that was duplicated",
+        _shares_source_socket,
+    ),
+    WorldInvariant(
+        "one-registration-per-socket",
+        ("R30",),
+        "an underlying socket has at most one event registration",
+        _one_registration,
+    ),
+    WorldInvariant(
+        "registration-follows-its-descriptor",
+        ("R30", "R34", "D9"),
+        "a registration lives on an open socket and, unless the profile lets it survive, "
+        "through an open descriptor",
+        _registration_owner_open,
+    ),
+    WorldInvariant(
+        "handle-values-unique",
+        ("R36",),
+        "a handle value names at most one descriptor in a process",
+        _handles_unique,
+    ),
+    WorldInvariant(
+        "cleanup-closes-descriptors",
+        ("R39", "D10"),
+        "a process whose last WSAStartup was undone holds no descriptors",
+        _cleanup_closed_everything,
+        _documented_cleanup,
+    ),
+    WorldInvariant(
+        "exited-processes-hold-nothing",
+        ("R33", "D5"),
+        "an exited process holds no descriptors and pins no socket",
+        _exited_hold_nothing,
+    ),
+    WorldInvariant(
+        "released-sockets-hold-no-data",
+        ("R34",),
+        "the last close discards queued data",
+        _released_sockets_quiet,
+    ),
+)
+
+
+# -- edge invariants --------------------------------------------------------------------
+
+_CATALOGUES: dict[type, tuple[frozenset[WsaError], str]] = {
+    WSADuplicateSocket: (DUPLICATE_SOCKET_ERRORS, "R46"),
+    WSASocket: (WSASOCKET_ERRORS, "R48"),
+    WSASocketFromInfo: (WSASOCKET_ERRORS, "R48"),
+    CloseSocket: (CLOSESOCKET_ERRORS, "R50"),
+}
+
+
+def _error_in_catalogue(_: World, action: Action, outcome: Outcome, __: Profile) -> str | None:
+    if not isinstance(outcome.result, Err):
+        return None
+    entry = _CATALOGUES.get(type(action))
+    if entry is None:
+        return None
+    allowed, rule = entry
+    if outcome.result.error not in allowed:
+        return f"{action.call} failed with {outcome.result.error.name}, not in its list ({rule})"
+    return None
+
+
+def _failure_changes_nothing(
+    before: World, action: Action, outcome: Outcome, profile: Profile
+) -> str | None:
+    if not isinstance(outcome.result, Err):
+        return None
+    after = outcome.world
+    if isinstance(action, RecvReturn):
+        # The cancelled call is gone; nothing else may change.
+        after = after.model_copy(update={"pending": before.pending})
+    if profile.failed_use_consumes_info and isinstance(action, WSASocketFromInfo):
+        after = after.model_copy(update={"infos": before.infos})
+    if after != before and outcome.result.error not in ENVIRONMENTAL:
+        return f"{action.call} failed with {outcome.result.error.name} but changed the world"
+    if after != before:
+        return f"environmental failure {outcome.result.error.name} changed the world"
+    return None
+
+
+def _success_returns_open_handle(
+    _: World, action: Action, outcome: Outcome, __: Profile
+) -> str | None:
+    """A fresh socket or a materialised info hands the caller a value that names the new
+    descriptor (R1)."""
+    if not isinstance(action, WSASocket | WSASocketFromInfo):
+        return None
+    if not isinstance(outcome.result, Ok) or not isinstance(outcome.result.value, int):
+        return None
+    h = outcome.result.value
+    if h == 0:
+        return None
+    if outcome.world.descriptor(action.pid, h) is None:
+        return f"{action.call} returned h{h}, which names no descriptor of P{action.pid}"
+    return None
+
+
+EDGE_INVARIANTS: tuple[EdgeInvariant, ...] = (
+    EdgeInvariant(
+        "errors-are-documented",
+        ("R46", "R48", "R50"),
+        "a call fails only with a code its reference page lists",
+        _error_in_catalogue,
+    ),
+    EdgeInvariant(
+        "failures-change-nothing",
+        ("R38", "R7", "D2"),
+        "a failed call leaves the state as it was (a failed close keeps the descriptor)",
+        _failure_changes_nothing,
+    ),
+    EdgeInvariant(
+        "returned-handles-are-open",
+        ("R1",),
+        "a handle WSASocket returns names a descriptor of the caller",
+        _success_returns_open_handle,
+    ),
+)
+
+
+# -- reachability properties ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Property:
+    """Something that must be reachable, witnessed by an edge (before, action, outcome)."""
+
+    name: str
+    rules: tuple[str, ...]
+    statement: str
+    holds: Callable[[World, Action, Outcome], bool]
+
+
+def _handoff_completes(before: World, action: Action, outcome: Outcome) -> bool:
+    """Step 10 of the seed's table: the source closes its descriptor while the target
+    holds one made from the info, and the socket lives on."""
+    if not isinstance(action, CloseSocket) or not isinstance(outcome.result, Ok):
+        return False
+    d = before.descriptor(action.pid, action.handle)
+    if d is None or d.origin == "info":
+        return False
+    after = outcome.world
+    return after.sockets[d.socket].open and any(
+        x.socket == d.socket and x.origin == "info" and x.pid != action.pid
+        for x in after.descriptors
+    )
+
+
+def _target_uses_after_source_closed(before: World, action: Action, outcome: Outcome) -> bool:
+    if not isinstance(action, Send | Recv) or not isinstance(outcome.result, Ok):
+        return False
+    d = before.descriptor(action.pid, action.handle)
+    if d is None or d.origin != "info":
+        return False
+    creator = before.sockets[d.socket].creator
+    return not any(x.pid == creator and x.socket == d.socket for x in before.descriptors)
+
+
+def _last_close_releases_shared(before: World, action: Action, outcome: Outcome) -> bool:
+    if not isinstance(action, CloseSocket) or not isinstance(outcome.result, Ok):
+        return False
+    d = before.descriptor(action.pid, action.handle)
+    return d is not None and d.origin == "info" and not outcome.world.sockets[d.socket].open
+
+
+PROPERTIES: tuple[Property, ...] = (
+    Property(
+        "handoff-completes",
+        ("R1", "R33"),
+        "the seed's handoff completes: the source closes and the target's descriptor lives on",
+        _handoff_completes,
+    ),
+    Property(
+        "target-uses-after-source-closed",
+        ("R26", "R33", "R40"),
+        "the target does I/O on the shared socket after the source has closed it",
+        _target_uses_after_source_closed,
+    ),
+    Property(
+        "last-close-releases-shared-socket",
+        ("R34",),
+        "the target's close of the last descriptor releases the shared socket",
+        _last_close_releases_shared,
+    ),
+)

@@ -1,0 +1,426 @@
+"""The fifty rules of semantics.md, each with its source and what the model does with it.
+
+Statements are ours; sources are the pages and code they come from. Status:
+- "implemented": `implemented_by` names the transitions, invariants and profile knobs;
+- "deferred": another issue takes it (`issue` says which), with the reason;
+- "out_of_scope": the model leaves it out on purpose; `reason` says why.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from .state import Frozen
+
+DOCS = "https://learn.microsoft.com/en-us/windows/win32"
+SOURCES: dict[str, str] = {
+    "DUP-API": f"{DOCS}/api/winsock2/nf-winsock2-wsaduplicatesocketw",
+    "DUP-SPI": f"{DOCS}/api/ws2spi/nc-ws2spi-lpwspduplicatesocket",
+    "SHARED-SPI": f"{DOCS}/winsock/shared-sockets-in-the-spi-2",
+    "SHARED-API": f"{DOCS}/winsock/shared-sockets-2",
+    "MULTI": f"{DOCS}/winsock/multiple-handles-to-a-single-socket-2",
+    "DESC": f"{DOCS}/winsock/descriptor-allocation-2",
+    "WSASOCKET": f"{DOCS}/api/winsock2/nf-winsock2-wsasocketw",
+    "WSPSOCKET": f"{DOCS}/api/ws2spi/nc-ws2spi-lpwspsocket",
+    "WSPCLOSE": f"{DOCS}/api/ws2spi/nc-ws2spi-lpwspclosesocket",
+    "CLOSE": f"{DOCS}/api/winsock/nf-winsock-closesocket",
+    "CLEANUP": f"{DOCS}/api/winsock/nf-winsock-wsacleanup",
+    "WPUCREATE": f"{DOCS}/api/ws2spi/nf-ws2spi-wpucreatesockethandle",
+    "WPUMODIFY": f"{DOCS}/api/ws2spi/nf-ws2spi-wpumodifyifshandle",
+    "WPUCLOSE": f"{DOCS}/api/ws2spi/nf-ws2spi-wpuclosesockethandle",
+    "PINFO": f"{DOCS}/api/winsock2/ns-winsock2-wsaprotocol_infow",
+    "WSPEVENT": f"{DOCS}/api/ws2spi/nc-ws2spi-lpwspeventselect",
+    "SAN-DUP": "https://learn.microsoft.com/en-us/previous-versions/windows/hardware/network/ff566282(v=vs.85)",
+    "CE-DUP": "https://learn.microsoft.com/en-us/previous-versions/aa924106(v=msdn.10)",
+    "KB198663": "jeffpar/kbarchive kb/198/Q198663/README.md",
+    "PYDOC": "https://docs.python.org/3/library/socket.html#socket.socket.share",
+    "NET-UOO": "https://learn.microsoft.com/en-us/dotnet/api/system.net.sockets.socket.useonlyoverlappedio",
+    "WINE-TEST": "wine-mirror/wine dlls/ws2_32/tests/sock.c (test_WSADuplicateSocket)",
+    "PY-TEST": "python/cpython Lib/test/test_socket.py (TestSocketSharing)",
+    "NET-TEST": "dotnet/runtime src/libraries/System.Net.Sockets/tests/FunctionalTests/"
+    "SocketDuplicationTests.cs",
+    "ROS-TEST": "reactos/reactos modules/rostests/apitests/ws2_32/close.c",
+    "MS-LSP": "microsoft/Windows-classic-samples "
+    "Samples/Win7Samples/netds/winsock/lsp/nonifslsp/spi.cpp",
+}
+
+Status = Literal["implemented", "deferred", "out_of_scope"]
+
+
+class Rule(Frozen):
+    id: str
+    statement: str
+    sources: tuple[str, ...]
+    status: Status
+    implemented_by: tuple[str, ...] = ()
+    issue: int | None = None
+    reason: str = ""
+
+    def source_links(self) -> tuple[str, ...]:
+        return tuple(SOURCES.get(key, key) for key in self.sources)
+
+
+SPI_ISSUE = 3
+SPI_REASON = "an SPI-level obligation of providers; the api granularity has no provider steps"
+
+
+def _impl(rid: str, statement: str, sources: tuple[str, ...], *by: str) -> Rule:
+    return Rule(
+        id=rid, statement=statement, sources=sources, status="implemented", implemented_by=by
+    )
+
+
+def _spi(rid: str, statement: str, sources: tuple[str, ...]) -> Rule:
+    return Rule(
+        id=rid,
+        statement=statement,
+        sources=sources,
+        status="deferred",
+        issue=SPI_ISSUE,
+        reason=SPI_REASON,
+    )
+
+
+def _out(rid: str, statement: str, sources: tuple[str, ...], reason: str) -> Rule:
+    return Rule(id=rid, statement=statement, sources=sources, status="out_of_scope", reason=reason)
+
+
+RULES: tuple[Rule, ...] = (
+    _impl(
+        "R1",
+        "Duplicating in the source and materialising the info in the target yields "
+        "one more descriptor to the same underlying socket.",
+        ("SHARED-SPI", "DUP-API"),
+        "Semantics._wsa_duplicate_socket",
+        "Semantics._wsa_socket_from_info",
+        "invariant shares-the-source-socket",
+        "property handoff-completes",
+    ),
+    _impl(
+        "R2",
+        "A special info yields a descriptor in at most one successful WSASocket call.",
+        ("DUP-API", "DUP-SPI"),
+        "Semantics._reuse",
+        "invariant info-used-at-most-once",
+        "invariant reuse-adds-no-reference",
+        "knob reuse_outcomes",
+    ),
+    _impl(
+        "R3",
+        "Presenting an info that was already used fails with WSAEINVAL.",
+        ("WSASOCKET",),
+        "Semantics._reuse",
+        "knob reuse_outcomes",
+    ),
+    _impl(
+        "R4",
+        "An info is minted for one target process, and only that process gets a "
+        "descriptor from it.",
+        ("DUP-API", "SHARED-API"),
+        "Semantics._wrong_process",
+        "invariant materialised-in-target",
+        "knob wrong_process_outcomes",
+    ),
+    _spi("R5", "At the SPI the target process id may be any 32-bit value.", ("SAN-DUP",)),
+    _impl(
+        "R6",
+        "Duplicating for pid 0 or a pid that names no process fails with WSAEINVAL "
+        "(observed on Windows).",
+        ("WINE-TEST", "NET-TEST"),
+        "Semantics._wsa_duplicate_socket",
+        "knob validate_target_pid",
+        "knob duplicate_to_exited",
+    ),
+    _impl(
+        "R7",
+        "WSADuplicateSocket checks the descriptor, then the pid, then the output "
+        "buffer (observed on Windows).",
+        ("WINE-TEST",),
+        "Semantics._wsa_duplicate_socket",
+    ),
+    _impl(
+        "R8",
+        "A process may duplicate a socket for itself and get a second descriptor.",
+        ("WINE-TEST", "ROS-TEST"),
+        "Semantics._wsa_duplicate_socket",
+    ),
+    _impl(
+        "R9",
+        "Threads of one process use a descriptor without duplicating it.",
+        ("DUP-API",),
+        "abstraction: actions carry a process, not a thread; every thread sees the "
+        "process's handle table",
+    ),
+    _out(
+        "R10",
+        "The target should create its descriptor with the flags the source used "
+        "(WSA_FLAG_OVERLAPPED for a socket() source).",
+        ("DUP-API",),
+        "an obligation on applications whose breach has no documented outcome; creation "
+        "flags are not part of the state",
+    ),
+    _out(
+        "R11",
+        "Sockets with QoS enabled cannot be shared.",
+        ("DUP-API",),
+        "QoS is not modelled; the windows profile of the SPI issue may add the WSAEINVAL "
+        "that KB216603 reports",
+    ),
+    _impl(
+        "R12",
+        "A stack may not support sharing at all and then fails every duplication.",
+        ("CE-DUP",),
+        "Semantics._wsa_duplicate_socket",
+        "knob sharing_supported",
+    ),
+    _spi(
+        "R13",
+        "The provider's WSPDuplicateSocket does all the work that makes the info "
+        "usable in the target.",
+        ("SHARED-SPI",),
+    ),
+    _spi(
+        "R14",
+        "The provider's WSPSocket returns a descriptor to the common underlying socket.",
+        ("DUP-SPI",),
+    ),
+    _spi(
+        "R15",
+        "The provider may keep private context, such as a handle already duplicated "
+        "into the target, in dwProviderReserved.",
+        ("DUP-SPI", "PINFO"),
+    ),
+    _spi(
+        "R16", "lpProtocolInfo is a caller-supplied buffer that the provider fills.", ("DUP-SPI",)
+    ),
+    _spi(
+        "R17",
+        "ws2_32 routes WSASocket with an info to the provider of the info's catalog entry.",
+        ("WSASOCKET", "PINFO"),
+    ),
+    _spi(
+        "R18",
+        "af, type and protocol may be FROM_PROTOCOL_INFO and reach the provider unchanged.",
+        ("WSASOCKET",),
+    ),
+    _spi(
+        "R19",
+        "A provider's WSPSocket accepts FROM_PROTOCOL_INFO and 0 for af and type.",
+        ("WSPSOCKET",),
+    ),
+    _spi(
+        "R20",
+        "Every new descriptor, duplicates included, is allocated with "
+        "WPUModifyIFSHandle (IFS) or WPUCreateSocketHandle (non-IFS).",
+        ("DUP-SPI",),
+    ),
+    _spi(
+        "R21",
+        "IFS providers may duplicate with DuplicateHandle; non-IFS providers must "
+        "do it in WSPDuplicateSocket.",
+        ("DUP-SPI",),
+    ),
+    _spi(
+        "R22",
+        "An IFS provider passes each new handle through WPUModifyIFSHandle and then "
+        "uses only the returned value.",
+        ("WPUMODIFY",),
+    ),
+    _spi(
+        "R23",
+        "A non-IFS provider hands out only handles ws2_32 issued, each with its context.",
+        ("DESC", "WPUCREATE"),
+    ),
+    _spi(
+        "R24",
+        "WPUCloseSocketHandle removes a WPUCreateSocketHandle handle; a second "
+        "removal fails with WSAENOTSOCK.",
+        ("WPUCLOSE",),
+    ),
+    _spi(
+        "R25",
+        "A provider that uses WPUCreateSocketHandle does not advertise XP1_IFS_HANDLES.",
+        ("WPUCREATE", "DESC"),
+    ),
+    _impl(
+        "R26",
+        "Every descriptor of a shared socket does I/O on its own.",
+        ("DUP-API",),
+        "Semantics._send",
+        "Semantics._recv",
+        "property target-uses-after-source-closed",
+    ),
+    _impl(
+        "R27",
+        "Winsock does not arbitrate between the holders of a shared socket.",
+        ("DUP-API",),
+        "Semantics._send",
+        "Semantics._recv",
+    ),
+    _impl(
+        "R28",
+        "State such as options, connection and blocking mode belongs to the "
+        "underlying socket and is seen through every descriptor.",
+        ("DUP-API", "MULTI"),
+        "Semantics._setsockopt",
+        "Semantics._getsockopt",
+        "Semantics._bind",
+        "Semantics._listen",
+        "Semantics._connect",
+        "Semantics._ioctl_nonblocking",
+    ),
+    Rule(
+        id="R29",
+        statement="On Windows a descriptor materialised before the source was "
+        "bound does not behave as bound (recvfrom fails with WSAEINVAL).",
+        sources=("WINE-TEST",),
+        status="deferred",
+        issue=SPI_ISSUE,
+        reason="observed Windows behaviour that contradicts R28; it belongs to the windows "
+        "profile, which needs a per-descriptor snapshot",
+    ),
+    _impl(
+        "R30",
+        "An event registration through any descriptor replaces the one made through any other.",
+        ("DUP-API",),
+        "Semantics._select",
+        "invariant one-registration-per-socket",
+    ),
+    _impl(
+        "R31",
+        "WSAEventSelect cancels earlier selections, a zero mask only cancels, and "
+        "the socket becomes nonblocking.",
+        ("WSPEVENT",),
+        "Semantics._select",
+        "Semantics._ioctl_nonblocking",
+        "Semantics._recv",
+    ),
+    Rule(
+        id="R32",
+        statement="A completion port bound in one process blocks asynchronous "
+        "use through a clone (observed).",
+        sources=("NET-UOO", "NET-TEST"),
+        status="deferred",
+        issue=SPI_ISSUE,
+        reason="completion ports are part of the windows profile's per-socket kernel "
+        "state (windows-evidence D7)",
+    ),
+    _impl(
+        "R33",
+        "Closing a descriptor frees only that descriptor; the socket lives until "
+        "its last reference goes.",
+        ("DUP-API", "DUP-SPI"),
+        "Semantics.close_descriptor",
+        "invariant descriptors-name-open-sockets",
+        "invariant referenced-sockets-stay-open",
+    ),
+    _impl(
+        "R34",
+        "The last close releases the socket and discards its name and queued data.",
+        ("WSPCLOSE",),
+        "semantics._release_unreferenced",
+        "invariant unreferenced-sockets-are-released",
+        "invariant released-sockets-hold-no-data",
+    ),
+    _impl(
+        "R35",
+        "Closing a descriptor cancels the calls this process has pending on it, and no others.",
+        ("WSPCLOSE",),
+        "Semantics.close_descriptor",
+        "Semantics._recv_return",
+    ),
+    _impl(
+        "R36",
+        "A closed descriptor value is invalid (WSAENOTSOCK) until it is reused.",
+        ("WSPCLOSE", "CLOSE"),
+        "Semantics._lookup",
+        "World.lowest_free_handle",
+        "invariant handle-values-unique",
+    ),
+    _out(
+        "R37",
+        "An application must not close a descriptor while another call on it is in progress.",
+        ("CLOSE",),
+        "an obligation on applications with no defined outcome; calls are atomic at api "
+        "granularity, and a close racing a blocked recv gets the outcome of R35",
+    ),
+    _impl(
+        "R38",
+        "A close that fails with WSAEWOULDBLOCK leaves the descriptor valid.",
+        ("WSPCLOSE",),
+        "invariant failures-change-nothing",
+        "knob environmental_errors (failures that change no state)",
+    ),
+    _impl(
+        "R39",
+        "WSACleanup closes the process's open descriptors as closesocket would.",
+        ("CLEANUP",),
+        "Semantics._wsa_cleanup",
+        "invariant cleanup-closes-descriptors",
+    ),
+    _impl(
+        "R40",
+        "The source may close its descriptor as soon as WSADuplicateSocket returned; "
+        "the info stays usable.",
+        ("PYDOC", "PY-TEST", "NET-TEST"),
+        "Semantics._wsa_duplicate_socket",
+        "knob info_pins_socket",
+        "invariant referenced-sockets-stay-open",
+    ),
+    _out(
+        "R41",
+        "On Windows 95/98 closing a duplicated TCP socket did not release it.",
+        ("KB198663",),
+        "a defect of an obsolete platform; no profile models Windows 9x",
+    ),
+    _spi(
+        "R42",
+        "A layered provider implements WSPDuplicateSocket and calls the next layer's.",
+        ("DUP-SPI",),
+    ),
+    _spi(
+        "R43",
+        "A layer passes the caller's info on unchanged and substitutes the base "
+        "entry only when the next element is the base.",
+        ("DUP-SPI", "WSPSOCKET"),
+    ),
+    _spi(
+        "R44",
+        "An LSP mints its handles with WPUCreateSocketHandle or re-tags the base "
+        "handle with WPUModifyIFSHandle.",
+        ("WPUCREATE", "WPUMODIFY"),
+    ),
+    _spi(
+        "R45",
+        "Microsoft's sample LSP keeps the lower provider's dwProviderReserved and "
+        "forwards it to the lower WSPSocket.",
+        ("MS-LSP",),
+    ),
+    _impl(
+        "R46",
+        "WSADuplicateSocket fails only with the codes its page lists.",
+        ("DUP-API",),
+        "invariant errors-are-documented",
+    ),
+    _spi(
+        "R47",
+        "WSPDuplicateSocket fails only with the codes its page lists (no WSAEFAULT).",
+        ("DUP-SPI", "SAN-DUP"),
+    ),
+    _impl(
+        "R48",
+        "WSASocket fails only with the codes its page lists.",
+        ("WSASOCKET",),
+        "invariant errors-are-documented",
+        "Semantics._wsa_socket_from_info",
+    ),
+    _spi("R49", "WSPSocket fails only with the codes its page lists.", ("WSPSOCKET",)),
+    _impl(
+        "R50",
+        "closesocket fails only with the codes its page lists.",
+        ("CLOSE", "WSPCLOSE"),
+        "invariant errors-are-documented",
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

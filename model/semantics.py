@@ -1,0 +1,755 @@
+"""The step relation at `api` granularity: one atomic transition per call.
+
+The contract, in the spirit of Stateright's `Model`:
+
+- `initial_worlds()` lists the worlds a run may start from;
+- `enabled(world)` lists the actions worth trying in `world` within the bounds, both the
+  ones that succeed and the ones that fail with a WSA error;
+- `outcomes(world, action)` lists every (result, next world, rules) the model allows for
+  that action; more than one where the profile leaves a choice, none where the action
+  cannot happen in `world` (a call by a process that is not running, a blocking call that
+  has nothing to return yet, or a step that would leave the configuration's bounds).
+
+A failed call leaves the world as it was, except where a profile knob says otherwise
+(D2). Every outcome names the rules it implements, so that a checker can say which rule
+an observation breaks.
+
+A Semantics instance is an implementation under test as much as the reference: a mutant
+is a subclass that overrides one call (see wsshare.conformance.mutants).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from .actions import (
+    Accept,
+    Action,
+    Bind,
+    CloseSocket,
+    Connect,
+    Err,
+    GetSockOpt,
+    IoctlNonblocking,
+    IpcRecv,
+    IpcSend,
+    Listen,
+    Ok,
+    PeerSend,
+    Pending,
+    ProcessExit,
+    ProcessStart,
+    Recv,
+    RecvReturn,
+    Send,
+    SetSockOpt,
+    WSAAsyncSelect,
+    WSACleanup,
+    WSADuplicateSocket,
+    WSAEventSelect,
+    WSASocket,
+    WSASocketFromInfo,
+    WSAStartup,
+)
+from .config import Config
+from .errors import ENVIRONMENTAL, WsaError
+from .profiles import DOCUMENTED, Profile
+from .state import (
+    NONEXISTENT_PID,
+    Channel,
+    Descriptor,
+    Done,
+    Frozen,
+    InfoContext,
+    InfoMessage,
+    Message,
+    PendingRecv,
+    PidReply,
+    PidRequest,
+    Process,
+    ProtocolInfo,
+    Registration,
+    UnderlyingSocket,
+    World,
+)
+
+E = WsaError
+Result = Ok | Err | Pending
+
+# The value a call returns for a handle that names no descriptor of the caller (Wine's
+# "success" in a process that was not the info's target). Real values differ; a checker
+# binds them to nothing.
+NAMES_NOTHING = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One thing the model allows an action to do: its result, the world after, and the
+    rules (R-ids, or open questions D-ids) that this outcome implements."""
+
+    result: Result
+    world: World
+    rules: tuple[str, ...]
+
+
+# -- small immutable edits of a World ---------------------------------------------------
+
+
+def _sorted_descriptors(ds: Iterator[Descriptor] | list[Descriptor]) -> tuple[Descriptor, ...]:
+    return tuple(sorted(ds, key=lambda d: (d.pid, d.handle)))
+
+
+def _put_process(w: World, p: Process) -> World:
+    ps = list(w.processes)
+    ps[p.pid - 1] = p
+    return w.model_copy(update={"processes": tuple(ps)})
+
+
+def _put_socket(w: World, s: UnderlyingSocket) -> World:
+    ss = list(w.sockets)
+    ss[s.id] = s
+    return w.model_copy(update={"sockets": tuple(ss)})
+
+
+def _put_info(w: World, i: ProtocolInfo) -> World:
+    infos = list(w.infos)
+    infos[i.id] = i
+    return w.model_copy(update={"infos": tuple(infos)})
+
+
+def _add_descriptor(w: World, d: Descriptor) -> World:
+    return w.model_copy(update={"descriptors": _sorted_descriptors([*w.descriptors, d])})
+
+
+def _put_channel(w: World, src: int, dst: int, messages: tuple[Message, ...]) -> World:
+    others = [c for c in w.channels if (c.src, c.dst) != (src, dst)]
+    if messages:
+        others.append(Channel(src=src, dst=dst, messages=messages))
+    return w.model_copy(update={"channels": tuple(sorted(others, key=lambda c: (c.src, c.dst)))})
+
+
+def _release_unreferenced(w: World) -> tuple[World, bool]:
+    """Close every open underlying socket that nothing references any more (R34): its
+    naming information, queued data and event registration go with it."""
+    released = False
+    for s in w.sockets:
+        if s.open and w.references(s.id) == 0:
+            w = _put_socket(w, s.model_copy(update={"open": False, "inbound": "none"}))
+            w = w.model_copy(
+                update={"registrations": tuple(r for r in w.registrations if r.socket != s.id)}
+            )
+            released = True
+    return w, released
+
+
+class Semantics:
+    """The api-granularity step relation for one profile and one configuration."""
+
+    def __init__(self, config: Config, profile: Profile = DOCUMENTED) -> None:
+        self.config = config
+        self.profile = profile
+        self._dispatch: dict[type[Frozen], Callable[[World, Frozen], list[Outcome]]] = {
+            ProcessStart: self._process_start,  # type: ignore[dict-item]
+            ProcessExit: self._process_exit,  # type: ignore[dict-item]
+            WSAStartup: self._wsa_startup,  # type: ignore[dict-item]
+            WSACleanup: self._wsa_cleanup,  # type: ignore[dict-item]
+            WSASocket: self._wsa_socket,  # type: ignore[dict-item]
+            WSASocketFromInfo: self._wsa_socket_from_info,  # type: ignore[dict-item]
+            Bind: self._bind,  # type: ignore[dict-item]
+            Listen: self._listen,  # type: ignore[dict-item]
+            Connect: self._connect,  # type: ignore[dict-item]
+            Accept: self._accept,  # type: ignore[dict-item]
+            WSADuplicateSocket: self._wsa_duplicate_socket,  # type: ignore[dict-item]
+            CloseSocket: self._closesocket,  # type: ignore[dict-item]
+            Send: self._send,  # type: ignore[dict-item]
+            Recv: self._recv,  # type: ignore[dict-item]
+            RecvReturn: self._recv_return,  # type: ignore[dict-item]
+            SetSockOpt: self._setsockopt,  # type: ignore[dict-item]
+            GetSockOpt: self._getsockopt,  # type: ignore[dict-item]
+            WSAEventSelect: self._select,  # type: ignore[dict-item]
+            WSAAsyncSelect: self._select,  # type: ignore[dict-item]
+            IoctlNonblocking: self._ioctl_nonblocking,  # type: ignore[dict-item]
+            IpcSend: self._ipc_send,  # type: ignore[dict-item]
+            IpcRecv: self._ipc_recv,  # type: ignore[dict-item]
+            PeerSend: self._peer_send,  # type: ignore[dict-item]
+        }
+
+    # == public contract ==================================================================
+
+    def initial_worlds(self) -> list[World]:
+        """The worlds a run starts from: the first `running_at_start` processes running
+        with `startups_at_start` WSAStartup calls made, the others not started; nothing
+        else exists yet. One world: the model has no nondeterminism at the start."""
+        c = self.config
+        processes = tuple(
+            Process(pid=i + 1, status="running", startups=c.startups_at_start)
+            if i < c.running_at_start
+            else Process(pid=i + 1, status="not_started", startups=0)
+            for i in range(c.processes)
+        )
+        return [World(processes=processes)]
+
+    def outcomes(self, world: World, action: Action) -> list[Outcome]:
+        """Everything the model allows `action` to do in `world` (see the module doc)."""
+        pid = getattr(action, "pid", None)
+        if pid is not None:
+            p = world.process(pid)
+            if p is None or p.status != "running":
+                return []
+        handler = self._dispatch[type(action)]
+        found = handler(world, action)
+        if self.profile.environmental_errors and found and pid is not None:
+            found = found + self._environmental(world, action)
+        return found
+
+    def successors(self, world: World) -> Iterator[tuple[Action, Outcome]]:
+        """Every (action, outcome) pair enabled in `world`: the edges of the state graph."""
+        for action in self.enabled(world):
+            for outcome in self.outcomes(world, action):
+                yield action, outcome
+
+    def enabled(self, world: World) -> list[Action]:
+        """The actions to try in `world`: every call the configuration's families allow,
+        on every open descriptor, info and channel there is, plus the wrong-argument
+        calls when the `errors` family is on. Some of them fail with a WSA error; that is
+        part of the model. Actions that `outcomes` would answer with nothing are left out."""
+        found = [a for a in self._candidates(world) if self.outcomes(world, a)]
+        return found
+
+    # == candidates ======================================================================
+
+    def _candidates(self, w: World) -> Iterator[Action]:
+        c = self.config
+        errors = c.has("errors")
+        for p in w.processes:
+            if p.status == "not_started":
+                if c.has("lifecycle"):
+                    yield ProcessStart(pid=p.pid)
+                continue
+            if p.status != "running":
+                continue
+            pid = p.pid
+            if c.has("lifecycle"):
+                yield ProcessExit(pid=pid)
+            if c.has("startup"):
+                yield WSAStartup(pid=pid)
+                if p.startups > 0 or errors:
+                    yield WSACleanup(pid=pid)
+            if p.startups == 0 and not errors:
+                # Without WSAStartup every call fails; try those only among the errors.
+                if c.has("ipc"):
+                    yield from self._ipc_candidates(w, pid)
+                continue
+            if c.has("create"):
+                yield WSASocket(pid=pid)
+            handles = [d.handle for d in w.descriptors_of(pid)]
+            bad_handles = [NAMES_NOTHING] if errors else []
+            if c.has("share"):
+                targets = [q.pid for q in w.processes if q.status != "not_started"]
+                if errors:
+                    targets += [0, NONEXISTENT_PID]
+                for h in handles + bad_handles:
+                    for t in targets:
+                        yield WSADuplicateSocket(pid=pid, handle=h, target_pid=t)
+                    if errors:
+                        yield WSADuplicateSocket(pid=pid, handle=h, target_pid=pid, buffer=False)
+                for info in w.infos:
+                    yield WSASocketFromInfo(pid=pid, info=info.id)
+                if errors:
+                    yield WSASocketFromInfo(pid=pid, info=None)
+            for h in handles + bad_handles:
+                if c.has("connection"):
+                    yield Bind(pid=pid, handle=h)
+                    yield Listen(pid=pid, handle=h)
+                    yield Connect(pid=pid, handle=h)
+                    yield Accept(pid=pid, handle=h)
+                if c.has("close"):
+                    yield CloseSocket(pid=pid, handle=h)
+                if c.has("io"):
+                    yield Send(pid=pid, handle=h)
+                    yield Recv(pid=pid, handle=h)
+                if c.has("options"):
+                    yield SetSockOpt(pid=pid, handle=h, value="set")
+                    yield SetSockOpt(pid=pid, handle=h, value="default")
+                    yield GetSockOpt(pid=pid, handle=h)
+                if c.has("events"):
+                    for on in (True, False):
+                        yield WSAEventSelect(pid=pid, handle=h, mask_nonzero=on)
+                        yield WSAAsyncSelect(pid=pid, handle=h, mask_nonzero=on)
+                        yield IoctlNonblocking(pid=pid, handle=h, nonblocking=on)
+            if c.has("io"):
+                for pr in w.pending:
+                    if pr.pid == pid:
+                        yield RecvReturn(pid=pid, handle=pr.handle)
+            if c.has("ipc"):
+                yield from self._ipc_candidates(w, pid)
+        if c.has("io"):
+            for s in w.sockets:
+                yield PeerSend(socket=s.id)
+
+    def _ipc_candidates(self, w: World, pid: int) -> Iterator[Action]:
+        for q in w.processes:
+            if q.pid == pid or q.status != "running":
+                continue
+            yield IpcSend(pid=pid, to=q.pid, message=PidRequest())
+            yield IpcSend(pid=pid, to=q.pid, message=PidReply(pid=pid))
+            yield IpcSend(pid=pid, to=q.pid, message=Done())
+            for info in w.infos:
+                yield IpcSend(pid=pid, to=q.pid, message=InfoMessage(info=info.id))
+        for ch in w.channels:
+            if ch.dst == pid:
+                yield IpcRecv(pid=pid, sender=ch.src)
+
+    # == shared pieces ===================================================================
+
+    @staticmethod
+    def _unchanged(w: World, error: WsaError, *rules: str) -> list[Outcome]:
+        return [Outcome(Err(error=error), w, rules)]
+
+    def _environmental(self, w: World, action: Action) -> list[Outcome]:
+        """With environmental errors on, any call may fail for reasons outside the
+        protocol; such a failure changes nothing (design.md, bounds table)."""
+        return [Outcome(Err(error=e), w, ("ENV",)) for e in sorted(ENVIRONMENTAL)]
+
+    def _prolog(self, w: World, pid: int) -> WsaError | None:
+        """ws2_32's check before any provider runs: WSAStartup must have been called
+        (R46, R48, R50 list WSANOTINITIALISED first)."""
+        p = w.process(pid)
+        assert p is not None
+        return E.WSANOTINITIALISED if p.startups == 0 else None
+
+    def _lookup(
+        self, w: World, pid: int, handle: int
+    ) -> tuple[Descriptor, UnderlyingSocket] | WsaError:
+        """The prolog, then the descriptor: an unknown or closed value is WSAENOTSOCK (R36)."""
+        error = self._prolog(w, pid)
+        if error is not None:
+            return error
+        d = w.descriptor(pid, handle)
+        if d is None:
+            return E.WSAENOTSOCK
+        return d, w.sockets[d.socket]
+
+    def _allocate(self, w: World, pid: int) -> int | None:
+        return w.lowest_free_handle(pid, self.config.max_handles)
+
+    def close_descriptor(self, w: World, d: Descriptor) -> tuple[World, tuple[str, ...]]:
+        """Deallocate one descriptor (R33); cancel the calls this process has pending on
+        it (R35) and, per D9, the registration it made; release the socket if this was
+        the last reference (R34)."""
+        rules: tuple[str, ...] = ("R33", "R35", "R36")
+        w = w.model_copy(
+            update={
+                "descriptors": tuple(x for x in w.descriptors if x is not d and x != d),
+                "pending": tuple(
+                    pr.model_copy(update={"cancelled": True})
+                    if (pr.pid, pr.handle) == (d.pid, d.handle)
+                    else pr
+                    for pr in w.pending
+                ),
+            }
+        )
+        if self.profile.registration_on_owner_close == "cancelled":
+            w = w.model_copy(
+                update={
+                    "registrations": tuple(
+                        r
+                        for r in w.registrations
+                        if (r.owner_pid, r.owner_handle) != (d.pid, d.handle)
+                    )
+                }
+            )
+            rules += ("D9",)
+        w, released = _release_unreferenced(w)
+        if released:
+            rules += ("R34",)
+        return w, rules
+
+    # == process life ====================================================================
+
+    def _process_start(self, w: World, a: ProcessStart) -> list[Outcome]:
+        p = w.process(a.pid)
+        if p is None or p.status != "not_started":
+            return []
+        return [Outcome(Ok(), _put_process(w, p.model_copy(update={"status": "running"})), ())]
+
+    def _process_exit(self, w: World, a: ProcessExit) -> list[Outcome]:
+        """Exit closes every descriptor of the process (R33 for each) and the handles
+        pre-placed in it by infos it never used (D5); messages to it are lost; sockets
+        nothing references any more are released (R34)."""
+        p = w.process(a.pid)
+        assert p is not None
+        w = _put_process(w, p.model_copy(update={"status": "exited", "startups": 0}))
+        w = w.model_copy(
+            update={
+                "descriptors": tuple(d for d in w.descriptors if d.pid != a.pid),
+                "pending": tuple(pr for pr in w.pending if pr.pid != a.pid),
+                "registrations": tuple(r for r in w.registrations if r.owner_pid != a.pid),
+                "infos": tuple(
+                    i.model_copy(update={"holds_reference": False})
+                    if i.target_pid == a.pid and i.holds_reference
+                    else i
+                    for i in w.infos
+                ),
+                "channels": tuple(c for c in w.channels if c.dst != a.pid),
+            }
+        )
+        w, _ = _release_unreferenced(w)
+        return [Outcome(Ok(), w, ("R33", "R34", "D5"))]
+
+    # == WSAStartup / WSACleanup ===========================================================
+
+    def _wsa_startup(self, w: World, a: WSAStartup) -> list[Outcome]:
+        p = w.process(a.pid)
+        assert p is not None
+        if p.startups >= self.config.max_startups:
+            return []
+        return [
+            Outcome(Ok(), _put_process(w, p.model_copy(update={"startups": p.startups + 1})), ())
+        ]
+
+    def _wsa_cleanup(self, w: World, a: WSACleanup) -> list[Outcome]:
+        """The last WSACleanup closes the process's descriptors as closesocket would
+        (R39; D10: a non-abortive close of each, so shared sockets live on)."""
+        p = w.process(a.pid)
+        assert p is not None
+        if p.startups == 0:
+            return self._unchanged(w, E.WSANOTINITIALISED, "R39")
+        w = _put_process(w, p.model_copy(update={"startups": p.startups - 1}))
+        rules: tuple[str, ...] = ("R39",)
+        if p.startups == 1 and self.profile.cleanup_closes_descriptors:
+            for d in w.descriptors_of(a.pid):
+                w, closed_rules = self.close_descriptor(w, d)
+                rules += closed_rules
+        return [Outcome(Ok(), w, tuple(dict.fromkeys(rules)))]
+
+    # == creating descriptors ==============================================================
+
+    def _wsa_socket(self, w: World, a: WSASocket) -> list[Outcome]:
+        error = self._prolog(w, a.pid)
+        if error is not None:
+            return self._unchanged(w, error, "R48")
+        h = self._allocate(w, a.pid)
+        if h is None or len(w.sockets) >= self.config.max_sockets:
+            return []
+        s = UnderlyingSocket(id=len(w.sockets), creator=a.pid)
+        w = w.model_copy(update={"sockets": (*w.sockets, s)})
+        w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=s.id, origin="created"))
+        return [Outcome(Ok(value=h), w, ())]
+
+    def _wsa_socket_from_info(self, w: World, a: WSASocketFromInfo) -> list[Outcome]:
+        """The target's half of the handoff (R1, R14): the order of checks is ws2_32's
+        prolog (a failure there never reaches the provider and consumes nothing, D2),
+        then the contents of the info (R48), then whose it is (R4, D1), then whether it
+        was used (R2, R3, D3)."""
+        error = self._prolog(w, a.pid)
+        if error is not None:
+            return self._unchanged(w, error, "R48", "D2")
+        if a.info is None or a.info >= len(w.infos):
+            return self._unchanged(w, E.WSAEINVAL, "R48")
+        info = w.infos[a.info]
+        if info.context == "dead":
+            # Wine: the info names a handle value in a process that is gone; the caller
+            # gets a value that names nothing.
+            return [Outcome(Ok(value=NAMES_NOTHING), w, ("D6",))]
+        if a.pid != info.target_pid:
+            return self._wrong_process(w, a.pid, info)
+        if info.consumed:
+            return self._reuse(w, a.pid, info)
+        socket = w.sockets[info.socket]
+        if not socket.open:
+            # Only reachable when infos do not pin their socket (info_pins_socket off):
+            # the source's last close released it before the target came (D4).
+            return self._failed_use(w, info, ("R40", "D4"))
+        h = self._allocate(w, a.pid)
+        if h is None:
+            return []
+        w = _add_descriptor(
+            w,
+            Descriptor(pid=a.pid, handle=h, socket=info.socket, origin="info", info=info.id),
+        )
+        w = _put_info(
+            w,
+            info.model_copy(
+                update={
+                    "consumed": True,
+                    "uses": info.uses + 1,
+                    "first_handle": h,
+                    "holds_reference": False,  # the pre-placed handle is now this descriptor
+                }
+            ),
+        )
+        return [Outcome(Ok(value=h), w, ("R1", "R2", "R40"))]
+
+    def _failed_use(self, w: World, info: ProtocolInfo, rules: tuple[str, ...]) -> list[Outcome]:
+        if self.profile.failed_use_consumes_info:
+            w = _put_info(w, info.model_copy(update={"consumed": True}))
+        return [Outcome(Err(error=E.WSAEINVAL), w, (*rules, "D2"))]
+
+    def _wrong_process(self, w: World, pid: int, info: ProtocolInfo) -> list[Outcome]:
+        """An info presented by a process it was not minted for (R4, D1). It never gives
+        that process a descriptor to the info's socket."""
+        found: list[Outcome] = []
+        allowed = self.profile.wrong_process_outcomes
+        if "einval" in allowed:
+            found += self._failed_use(w, info, ("R4", "D1"))
+        if "foreign_handle" in allowed:
+            # The pre-placed handle value means something else, or nothing, here.
+            found.append(Outcome(Ok(value=NAMES_NOTHING), w, ("D1",)))
+            for d in w.descriptors_of(pid):
+                found.append(Outcome(Ok(value=d.handle), w, ("D1",)))
+        return found
+
+    def _reuse(self, w: World, pid: int, info: ProtocolInfo) -> list[Outcome]:
+        """A second WSASocket with a consumed info (R2, R3, D3). No outcome adds a
+        reference to the socket."""
+        found: list[Outcome] = []
+        allowed = self.profile.reuse_outcomes
+        if "einval" in allowed:
+            found.append(Outcome(Err(error=E.WSAEINVAL), w, ("R2", "R3")))
+        if "same_handle" in allowed:
+            h = info.first_handle
+            named = w.descriptor(pid, h) if h is not None else None
+            value = h if named is not None and h is not None else NAMES_NOTHING
+            w2 = _put_info(w, info.model_copy(update={"uses": info.uses + 1}))
+            found.append(Outcome(Ok(value=value), w2, ("D3",)))
+        return found
+
+    # == duplication =======================================================================
+
+    def _wsa_duplicate_socket(self, w: World, a: WSADuplicateSocket) -> list[Outcome]:
+        """The source's half (R1, R13): checks in the order the Windows tests show (R7):
+        the descriptor, then the target pid (R6, D6), then the output buffer (R46)."""
+        error = self._prolog(w, a.pid)
+        if error is not None:
+            return self._unchanged(w, error, "R46")
+        if not self.profile.sharing_supported:
+            return self._unchanged(w, E.WSASYSCALLFAILURE, "R12")
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R7", "R36", "R46")
+        d, s = found
+        target = w.process(a.target_pid) if a.target_pid != NONEXISTENT_PID else None
+        context: InfoContext = "handle_in_target"
+        if target is None or target.status == "not_started":
+            if self.profile.validate_target_pid:
+                return self._unchanged(w, E.WSAEINVAL, "R6", "R7")
+            context = "none"
+        elif target.status == "exited":
+            choice = self.profile.duplicate_to_exited
+            if choice == "einval":
+                return self._unchanged(w, E.WSAEINVAL, "R6", "D6")
+            if choice == "emfile":
+                return self._unchanged(w, E.WSAEMFILE, "D6")
+            context = "dead"
+        if not a.buffer:
+            return self._unchanged(w, E.WSAEFAULT, "R7", "R46")
+        if len(w.infos) >= self.config.max_infos or target is None:
+            return []
+        info = ProtocolInfo(
+            id=len(w.infos),
+            source_pid=a.pid,
+            source_handle=d.handle,
+            socket=s.id,
+            target_pid=target.pid,
+            catalog_entry=s.provider,
+            context=context,
+            holds_reference=self.profile.info_pins_socket and context == "handle_in_target",
+        )
+        w = w.model_copy(update={"infos": (*w.infos, info)})
+        return [Outcome(Ok(value=info.id), w, ("R1", "R4", "R8", "R40"))]
+
+    # == closing ===========================================================================
+
+    def _closesocket(self, w: World, a: CloseSocket) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36", "R50")
+        d, _ = found
+        w, rules = self.close_descriptor(w, d)
+        return [Outcome(Ok(), w, rules)]
+
+    # == connection state (common to every descriptor, R28) ================================
+
+    def _bind(self, w: World, a: Bind) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state != "unbound":
+            return self._unchanged(w, E.WSAEINVAL, "R28")
+        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"state": "bound"})), ("R28",))]
+
+    def _listen(self, w: World, a: Listen) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state == "connected":
+            return self._unchanged(w, E.WSAEISCONN, "R28")
+        if s.state == "unbound":
+            return self._unchanged(w, E.WSAEINVAL, "R28")
+        w = _put_socket(w, s.model_copy(update={"state": "listening"}))
+        return [Outcome(Ok(), w, ("R28",))]
+
+    def _connect(self, w: World, a: Connect) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state == "connected":
+            return self._unchanged(w, E.WSAEISCONN, "R28")
+        if s.state == "listening":
+            return self._unchanged(w, E.WSAEINVAL, "R28")
+        w = _put_socket(w, s.model_copy(update={"state": "connected"}))
+        return [Outcome(Ok(), w, ("R28",))]
+
+    def _accept(self, w: World, a: Accept) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state != "listening":
+            return self._unchanged(w, E.WSAEINVAL, "R28")
+        h = self._allocate(w, a.pid)
+        if h is None or len(w.sockets) >= self.config.max_sockets:
+            return []
+        new = UnderlyingSocket(
+            id=len(w.sockets), creator=a.pid, state="connected", provider=s.provider
+        )
+        w = w.model_copy(update={"sockets": (*w.sockets, new)})
+        w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=new.id, origin="accepted"))
+        return [Outcome(Ok(value=h), w, ("R26", "R28"))]
+
+    # == data (each descriptor does I/O on its own, R26; no arbitration, R27) ===============
+
+    def _send(self, w: World, a: Send) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state != "connected":
+            return self._unchanged(w, E.WSAENOTCONN, "R28")
+        return [Outcome(Ok(), w, ("R26", "R27"))]
+
+    def _recv(self, w: World, a: Recv) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state != "connected":
+            return self._unchanged(w, E.WSAENOTCONN, "R28")
+        if s.inbound == "some":
+            w = _put_socket(w, s.model_copy(update={"inbound": "none"}))
+            return [Outcome(Ok(value="data"), w, ("R26", "R27", "R28"))]
+        if s.nonblocking:
+            return self._unchanged(w, E.WSAEWOULDBLOCK, "R28", "R31")
+        if any((pr.pid, pr.handle) == (a.pid, a.handle) for pr in w.pending):
+            return []  # one blocked call per descriptor is the model's bound
+        w = w.model_copy(
+            update={
+                "pending": tuple(
+                    sorted(
+                        (*w.pending, PendingRecv(pid=a.pid, handle=a.handle, socket=s.id)),
+                        key=lambda pr: (pr.pid, pr.handle),
+                    )
+                )
+            }
+        )
+        return [Outcome(Pending(), w, ("R26",))]
+
+    def _recv_return(self, w: World, a: RecvReturn) -> list[Outcome]:
+        """A blocked recv returns: with WSAEINTR when this process closed the descriptor
+        it waited on (R35), with data once some arrived; otherwise it keeps waiting."""
+        pending = next((pr for pr in w.pending if (pr.pid, pr.handle) == (a.pid, a.handle)), None)
+        if pending is None:
+            return []
+        rest = tuple(pr for pr in w.pending if pr is not pending and pr != pending)
+        if pending.cancelled:
+            return [
+                Outcome(Err(error=E.WSAEINTR), w.model_copy(update={"pending": rest}), ("R35",))
+            ]
+        s = w.sockets[pending.socket]
+        if s.inbound != "some":
+            return []
+        w = _put_socket(w, s.model_copy(update={"inbound": "none"}))
+        return [Outcome(Ok(value="data"), w.model_copy(update={"pending": rest}), ("R26", "R35"))]
+
+    def _peer_send(self, w: World, a: PeerSend) -> list[Outcome]:
+        if a.socket >= len(w.sockets):
+            return []
+        s = w.sockets[a.socket]
+        if not s.open or s.state != "connected" or s.inbound == "some":
+            return []
+        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"inbound": "some"})), ())]
+
+    # == options and notification ==========================================================
+
+    def _setsockopt(self, w: World, a: SetSockOpt) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"option": a.value})), ("R28",))]
+
+    def _getsockopt(self, w: World, a: GetSockOpt) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        return [Outcome(Ok(value=s.option), w, ("R28",))]
+
+    def _select(self, w: World, a: WSAEventSelect | WSAAsyncSelect) -> list[Outcome]:
+        """A registration through any descriptor replaces the socket's registration,
+        whoever made it (R30); a zero mask only cancels; either call makes the socket
+        nonblocking (R31)."""
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        d, s = found
+        kept = [r for r in w.registrations if r.socket != s.id]
+        if a.mask_nonzero:
+            kind: Literal["event", "async"] = "event" if isinstance(a, WSAEventSelect) else "async"
+            kept.append(
+                Registration(socket=s.id, owner_pid=d.pid, owner_handle=d.handle, kind=kind)
+            )
+        w = w.model_copy(
+            update={"registrations": tuple(sorted(kept, key=lambda r: (r.socket, r.owner_pid)))}
+        )
+        w = _put_socket(w, s.model_copy(update={"nonblocking": True}))
+        return [Outcome(Ok(), w, ("R28", "R30", "R31"))]
+
+    def _ioctl_nonblocking(self, w: World, a: IoctlNonblocking) -> list[Outcome]:
+        """FIONBIO: back to blocking mode is refused while a registration exists on the
+        socket, through whichever descriptor (R31, C18)."""
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if not a.nonblocking and any(r.socket == s.id for r in w.registrations):
+            return self._unchanged(w, E.WSAEINVAL, "R30", "R31")
+        w = _put_socket(w, s.model_copy(update={"nonblocking": a.nonblocking}))
+        return [Outcome(Ok(), w, ("R28",))]
+
+    # == IPC of the seed's table ===========================================================
+
+    def _ipc_send(self, w: World, a: IpcSend) -> list[Outcome]:
+        to = w.process(a.to)
+        if to is None or to.status != "running" or a.to == a.pid:
+            return []
+        if isinstance(a.message, PidReply) and a.message.pid != a.pid:
+            return []  # a process answers with its own id
+        if isinstance(a.message, InfoMessage) and a.message.info >= len(w.infos):
+            return []
+        queue = w.channel(a.pid, a.to)
+        if len(queue) >= self.config.channel_capacity:
+            return []
+        return [Outcome(Ok(), _put_channel(w, a.pid, a.to, (*queue, a.message)), ("R1",))]
+
+    def _ipc_recv(self, w: World, a: IpcRecv) -> list[Outcome]:
+        queue = w.channel(a.sender, a.pid)
+        if not queue:
+            return []
+        return [Outcome(Ok(value=queue[0]), _put_channel(w, a.sender, a.pid, queue[1:]), ("R1",))]

@@ -1,0 +1,233 @@
+"""The state objects of the model: processes, descriptors, underlying sockets, infos, IPC.
+
+Every object is a frozen pydantic model, so a World is an immutable value that can be
+hashed, deduplicated during search, and round-tripped through JSON exactly.
+
+Abstractions (see the bounds table in the README):
+- a handle value is a per-process slot number 1..max_handles, reused lowest-free after a
+  close, so that the reuse of R36 is reachable;
+- the 628 bytes of a special WSAPROTOCOL_INFO are an info id (its index in World.infos);
+- a process id is its index in World.processes plus one; the pid argument of a call may
+  also be 0 or NONEXISTENT_PID, which name no process;
+- data is {none, some} per socket in the inbound direction only (what a recv can see).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+
+class Frozen(BaseModel):
+    """Base for every state object: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
+
+
+Pid = PositiveInt
+# A handle value as a caller passes it: 0 and values that name no open descriptor are
+# legal arguments (they produce WSAENOTSOCK), negative values are not.
+HandleArg = NonNegativeInt
+SocketId = NonNegativeInt
+InfoId = NonNegativeInt
+
+# A pid argument that names no process that ever existed (the ~0 of the Wine tests).
+NONEXISTENT_PID = 0xFFFFFFFF
+
+ProcessStatus = Literal["not_started", "running", "exited"]
+
+
+class Process(Frozen):
+    """One process. `startups` counts successful WSAStartup calls not yet matched by a
+    WSACleanup (bounded by the configuration, at most 2)."""
+
+    pid: Pid
+    status: ProcessStatus = "running"
+    startups: Annotated[int, Field(ge=0, le=2)] = 0
+
+
+DescriptorOrigin = Literal["created", "accepted", "info"]
+
+
+class Descriptor(Frozen):
+    """An open socket descriptor: a handle value in one process's table.
+
+    `info` is the info it was materialised from (origin "info"); ghost data for the
+    invariants of R4 and R14, never consulted by a transition.
+    `allocation` says how the descriptor was allocated: by WPUModifyIFSHandle for an IFS
+    provider, by WPUCreateSocketHandle for a non-IFS one (R20).
+    """
+
+    pid: Pid
+    handle: PositiveInt
+    socket: SocketId
+    origin: DescriptorOrigin
+    info: InfoId | None = None
+    allocation: Literal["ifs", "non_ifs"] = "ifs"
+
+
+class PendingRecv(Frozen):
+    """A recv blocked in process `pid` on descriptor `handle`. `cancelled` records that
+    the process closed that descriptor meanwhile, so the call will fail (R35)."""
+
+    pid: Pid
+    handle: PositiveInt
+    socket: SocketId
+    cancelled: bool = False
+
+
+ConnectionState = Literal["unbound", "bound", "listening", "connected"]
+
+
+class UnderlyingSocket(Frozen):
+    """The socket object that descriptors name. State here is common to every descriptor
+    (R28): connection state, the one option, blocking mode, inbound data."""
+
+    id: SocketId
+    creator: Pid
+    provider: NonNegativeInt = 0
+    state: ConnectionState = "unbound"
+    option: Literal["default", "set"] = "default"
+    nonblocking: bool = False
+    inbound: Literal["none", "some"] = "none"
+    open: bool = True
+
+
+class Registration(Frozen):
+    """An event registration (WSAEventSelect or WSAAsyncSelect) on an underlying socket,
+    made through the descriptor (owner_pid, owner_handle). The model keeps them in a list
+    so that a broken implementation can hold two for one socket and the R30 invariant can
+    see it."""
+
+    socket: SocketId
+    owner_pid: Pid
+    owner_handle: PositiveInt
+    kind: Literal["event", "async"]
+
+
+InfoContext = Literal["handle_in_target", "none", "dead"]
+
+
+class ProtocolInfo(Frozen):
+    """A special WSAPROTOCOL_INFO minted by WSADuplicateSocket.
+
+    - source_pid, source_handle, socket: what was duplicated;
+    - target_pid: the process it was minted for (R4), possibly 0-free but exited;
+    - catalog_entry: the provider that will be routed to in the target (R17);
+    - context: the provider's private payload (dwProviderReserved, R15): "handle_in_target"
+      when a handle was already duplicated into the target (the MSAFD, Wine and ReactOS
+      design), "none" otherwise, "dead" when it names a process that had exited;
+    - holds_reference: the pre-placed handle keeps the underlying socket alive until the
+      target materialises the info or exits (D5, R40);
+    - consumed: a successful WSASocket used it (R2);
+    - uses: ghost count of descriptors it produced; transitions never read it;
+    - first_handle: the handle value the first successful use returned, which some
+      implementations return again on reuse (D3).
+    """
+
+    id: InfoId
+    source_pid: Pid
+    source_handle: PositiveInt
+    socket: SocketId
+    target_pid: Pid
+    catalog_entry: NonNegativeInt = 0
+    context: InfoContext = "handle_in_target"
+    holds_reference: bool = True
+    consumed: bool = False
+    uses: NonNegativeInt = 0
+    first_handle: PositiveInt | None = None
+
+
+class PidRequest(Frozen):
+    """Step 2 of the seed's table: the source asks the target for its process id."""
+
+    kind: Literal["pid_request"] = "pid_request"
+
+
+class PidReply(Frozen):
+    """Step 3: the target answers with its own process id."""
+
+    kind: Literal["pid_reply"] = "pid_reply"
+    pid: Pid
+
+
+class InfoMessage(Frozen):
+    """Step 6: the special WSAPROTOCOL_INFO travels to the target."""
+
+    kind: Literal["info"] = "info"
+    info: InfoId
+
+
+class Done(Frozen):
+    """The arrow of step 10: the target tells the source it has its own descriptor."""
+
+    kind: Literal["done"] = "done"
+
+
+Message = Annotated[PidRequest | PidReply | InfoMessage | Done, Field(discriminator="kind")]
+
+
+class Channel(Frozen):
+    """An ordered IPC channel from one process to another. Only non-empty channels are
+    kept in a World, so a World has one canonical form."""
+
+    src: Pid
+    dst: Pid
+    messages: tuple[Message, ...]
+
+
+class World(Frozen):
+    """The whole state of the model.
+
+    processes[i] has pid i+1; sockets[k] and infos[k] have id k. descriptors,
+    registrations and channels are kept sorted so that equal states are equal values.
+    """
+
+    processes: tuple[Process, ...]
+    descriptors: tuple[Descriptor, ...] = ()
+    sockets: tuple[UnderlyingSocket, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    infos: tuple[ProtocolInfo, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    pending: tuple[PendingRecv, ...] = ()
+
+    # -- lookups used by the semantics; pure functions of the state ------------------
+
+    def process(self, pid: int) -> Process | None:
+        """The process with this pid, or None when the pid names no process slot."""
+        if 1 <= pid <= len(self.processes):
+            return self.processes[pid - 1]
+        return None
+
+    def descriptor(self, pid: int, handle: int) -> Descriptor | None:
+        """The open descriptor at `handle` in process `pid`, or None."""
+        for d in self.descriptors:
+            if d.pid == pid and d.handle == handle:
+                return d
+        return None
+
+    def descriptors_of(self, pid: int) -> tuple[Descriptor, ...]:
+        return tuple(d for d in self.descriptors if d.pid == pid)
+
+    def lowest_free_handle(self, pid: int, max_handles: int) -> int | None:
+        """The handle value the next allocation in `pid` gets (R36: values are reused),
+        or None when every slot is taken."""
+        used = {d.handle for d in self.descriptors if d.pid == pid}
+        for h in range(1, max_handles + 1):
+            if h not in used:
+                return h
+        return None
+
+    def references(self, socket: int) -> int:
+        """How many things keep `socket` alive: open descriptors naming it (R33) and
+        infos whose pre-placed handle still pins it (D5)."""
+        held = sum(1 for d in self.descriptors if d.socket == socket)
+        pinned = sum(1 for i in self.infos if i.socket == socket and i.holds_reference)
+        return held + pinned
+
+    def channel(self, src: int, dst: int) -> tuple[Message, ...]:
+        for c in self.channels:
+            if c.src == src and c.dst == dst:
+                return c.messages
+        return ()

@@ -1,0 +1,34 @@
+"""Shared fixtures: running the installed `wsshare` script the way a user would."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+
+def wsshare_path() -> str:
+    """The console script of the interpreter running the tests (a venv need not be
+    activated), else the one on PATH."""
+    here = shutil.which("wsshare", path=os.path.dirname(sys.executable))
+    found = here or shutil.which("wsshare")
+    assert found, "the wsshare console script is not installed: run `pip install -e .`"
+    return found
+
+
+def wsshare(*args: str, timeout: float = 300, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [wsshare_path(), *args], capture_output=True, text=True, timeout=timeout, **kwargs
+    )
+
+
+@pytest.fixture
+def run_wsshare():
+    """Run `wsshare ARGS...` and return the completed process."""
+    return wsshare
+
+
+@pytest.fixture
+def wsshare_script() -> str:
+    return wsshare_path()

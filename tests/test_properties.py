@@ -1,0 +1,33 @@
+"""Reachability properties are witnessed, and the reference is clean in every named
+configuration."""
+
+import pytest
+
+from wsshare.conformance.loading import load_config, named_configs
+from wsshare.model import PROPERTIES, Semantics, explore
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return explore(Semantics(load_config("tiny")))
+
+
+@pytest.mark.parametrize("prop", PROPERTIES, ids=lambda p: p.name)
+def test_property_is_witnessed_in_tiny(tiny, prop):
+    witnesses = [e for e in tiny.edges if prop.holds(tiny.worlds[e.source], e.action, e.outcome)]
+    assert witnesses, f"{prop.name} never holds in tiny"
+    path = tiny.path_to(witnesses[0].source)
+    assert len(path) <= tiny.depth
+
+
+def test_tiny_counts_are_pinned(tiny):
+    # Any change to the semantics changes these numbers; explain it in the commit.
+    assert tiny.complete
+    assert (len(tiny.worlds), tiny.edge_count, tiny.depth) == (594, 4838, 9)
+
+
+@pytest.mark.parametrize("name", [n for n in named_configs() if n != "bench"])
+def test_reference_breaks_no_invariant(name):
+    result = explore(Semantics(load_config(name)), stop_at_violation=False)
+    assert result.complete
+    assert result.violations == {}
