@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from wsshare.model import PROFILES, RULES, Profile, Semantics
 
-from . import scenarios
+from . import junit, runner, scenarios
+from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
 from .loading import InputError, format_validation_error, load_profile
 from .seedtable import TableEntry, build_rows, markdown
+from .trace import TraceError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
 
@@ -178,6 +182,264 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r.passed for r in runs) else EXIT_FAILED
 
 
+# -- check --------------------------------------------------------------------------------
+
+
+class _Colour:
+    """ANSI colour on a terminal only, and never when NO_COLOR is set."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+
+def _violation_lines(outcome: runner.Outcome) -> list[str]:
+    r = outcome.result
+    if r is None or r.violation is None:
+        return []
+    v = r.violation
+    lines = [
+        f"    at event {v.index} (line {v.line}, seq {v.seq}): {v.observed}",
+        f"    matched prefix: {v.matched_prefix} event(s); "
+        f"{v.candidate_count} world(s) were still possible",
+    ]
+    for n, c in enumerate(v.candidates, start=1):
+        lines.append(f"    world {n}: the model allowed:")
+        lines.extend(f"      - {a}" for a in c.allowed)
+    lines.append(f"    rules broken: {', '.join(v.rules) or '(none cited)'}")
+    return lines
+
+
+def _describe_result(r: CheckResult) -> str:
+    if r.verdict == "violates" and r.violation is not None:
+        return f"violates {', '.join(r.rule_ids) or '(no rule)'} at event {r.event_index}"
+    if r.verdict == "unknown":
+        return f"unknown ({r.cap})"
+    return f"conforms ({r.events} events)"
+
+
+def _outcome_json(o: runner.Outcome) -> dict[str, object]:
+    data: dict[str, object] = {
+        "file": o.job.display,
+        "path": o.job.path,
+        "profile": o.job.profile,
+        "passed": o.passed,
+        "seconds": round(o.seconds, 4),
+    }
+    if o.job.expected is not None:
+        data["expected"] = o.job.expected.model_dump(mode="json")
+        data["mismatch"] = o.mismatch
+    if o.error is not None:
+        data["error"] = o.error
+    r = o.result
+    if r is not None:
+        data.update(
+            verdict=r.verdict,
+            events=r.events,
+            rules=r.rule_ids,
+            event=r.event_index,
+            cap=r.cap,
+            peak_candidates=r.peak_candidates,
+        )
+        if r.violation is not None:
+            v = r.violation
+            data["violation"] = {
+                "index": v.index,
+                "line": v.line,
+                "seq": v.seq,
+                "observed": v.observed,
+                "matched_prefix": v.matched_prefix,
+                "candidate_count": v.candidate_count,
+                "candidates": [
+                    {
+                        "allowed": c.allowed,
+                        "rules": c.rules,
+                        "world": c.world.model_dump(mode="json"),
+                    }
+                    for c in v.candidates
+                ],
+            }
+    return data
+
+
+def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
+    from wsshare.model import ACTION_TYPES
+
+    rules: set[str] = set()
+    calls: set[str] = set()
+    for o in outcomes:
+        if o.result is not None:
+            rules |= o.result.rules_exercised
+            calls |= set(o.result.calls)
+    implemented = [r.id for r in RULES if r.status == "implemented"]
+    every_call = [t.model_fields["call"].default for t in ACTION_TYPES]
+    return {
+        "rules_exercised": [r for r in implemented if r in rules],
+        "rules_never": [r for r in implemented if r not in rules],
+        "calls_exercised": [c for c in every_call if c in calls],
+        "calls_never": [c for c in every_call if c not in calls],
+    }
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    plan = runner.plan(args.paths, args.profile)
+    workers = args.jobs or os.cpu_count() or 1
+    outcomes = runner.run_jobs(plan.jobs, workers, args.max_candidates)
+    if args.junit:
+        cases = [
+            junit.Case(
+                name=f"{o.job.display} [{o.job.profile}]",
+                classname="wsshare.check",
+                seconds=o.seconds,
+                failure=None
+                if o.passed or o.error
+                else (o.mismatch or (o.result and _describe_result(o.result)) or "failed"),
+                error=o.error,
+                output="\n".join(_violation_lines(o)),
+            )
+            for o in outcomes
+        ]
+        junit.write_junit(cases, args.junit)
+    coverage = _coverage(outcomes) if args.coverage else None
+    code = _check_exit_code(outcomes, plan.manifest_mode, args.profile)
+    if args.json:
+        _print_json(
+            {
+                "mode": "manifest" if plan.manifest_mode else "profile",
+                "results": [_outcome_json(o) for o in outcomes],
+                "passed": sum(o.passed for o in outcomes),
+                "failed": sum(not o.passed for o in outcomes),
+                "exit_code": code,
+                **({"coverage": coverage} if coverage else {}),
+            }
+        )
+        return code
+    colour = _Colour(sys.stdout.isatty() and not os.environ.get("NO_COLOR") and not args.no_color)
+    if args.profile == "all":
+        _print_acceptance(outcomes)
+    else:
+        for o in outcomes:
+            _print_outcome(o, colour, args.verbose)
+    if coverage:
+        print("\ncoverage of the model by these traces:")
+        for key, items in coverage.items():
+            print(f"  {key.replace('_', ' ')} ({len(items)}): {', '.join(items) or '-'}")
+    passed = sum(o.passed for o in outcomes)
+    print(f"\n{passed} passed, {len(outcomes) - passed} failed")
+    return code
+
+
+def _print_outcome(o: runner.Outcome, colour: _Colour, verbose: bool) -> None:
+    name = f"{o.job.display} [{o.job.profile}]"
+    if o.error is not None:
+        print(f"{colour('ERROR', '1;31')} {name}: {o.error}")
+        return
+    assert o.result is not None
+    mark = colour("PASS ", "32") if o.passed else colour("FAIL ", "1;31")
+    if o.job.expected is not None:
+        what = o.mismatch or f"{_describe_result(o.result)}, as the manifest expects"
+    else:
+        what = _describe_result(o.result)
+    print(f"{mark} {name}: {what}")
+    if o.result.violation is not None and (verbose or o.job.expected is None or o.mismatch):
+        print("\n".join(_violation_lines(o)))
+
+
+def _print_acceptance(outcomes: list[runner.Outcome]) -> None:
+    by_trace: dict[str, list[runner.Outcome]] = {}
+    for o in outcomes:
+        by_trace.setdefault(o.job.display, []).append(o)
+    for trace, items in by_trace.items():
+        accepted = [o.job.profile for o in items if o.result and o.result.verdict == "conforms"]
+        errors = [o.error for o in items if o.error]
+        if errors:
+            print(f"{trace}: bad input: {errors[0]}")
+        else:
+            print(f"{trace}: accepted by {', '.join(accepted) or 'no profile'}")
+
+
+def _check_exit_code(
+    outcomes: list[runner.Outcome], manifest_mode: bool, profile: str | None
+) -> int:
+    if any(o.error for o in outcomes):
+        return EXIT_BAD_INPUT
+    if profile == "all":
+        return EXIT_OK
+    if any(o.job.expected is not None and o.mismatch for o in outcomes):
+        return EXIT_FAILED
+    free = [o.result for o in outcomes if o.job.expected is None and o.result is not None]
+    if any(r.verdict == "violates" for r in free):
+        return EXIT_FAILED
+    if any(r.verdict == "unknown" for r in free):
+        return EXIT_UNDECIDED
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .trace import json_schema
+
+    _print_json(json_schema())
+    return EXIT_OK
+
+
+def cmd_corpus(args: argparse.Namespace) -> int:
+    from .corpus import build_corpus, write_manifest
+
+    folder = Path(args.folder)
+    entries = build_corpus(folder)
+    write_manifest(folder / runner.MANIFEST, entries)
+    violating = sum(1 for e in entries if e.expect["documented"]["verdict"] == "violates")
+    print(f"wrote {len(entries)} traces ({violating} violating) and {folder / runner.MANIFEST}")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import render
+
+    if args.format == "markdown":
+        text = render.trace_table_markdown(args.trace)
+    else:
+        highlight, note = None, ""
+        if args.check:
+            result = check_file(args.trace, load_profile(args.profile))
+            note = f"{result.verdict} under {result.profile}"
+            if result.violation is not None:
+                highlight = result.violation.index
+                note += f": {_describe_result(result)}; {result.violation.observed}"
+        text = render.sequence_chart_html(args.trace, highlight=highlight, note=note)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(text + "\n")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import Rung, check_ladder
+
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or min(sizes) <= 0:
+        raise InputError(f"--sizes: expected positive event counts, got {args.sizes!r}")
+    if not args.json:
+        print(f"{'rung':<16} {'events':>9} {'seconds':>8} {'events/s':>10} {'peak RSS MiB':>13}")
+
+    def show(r: Rung) -> None:
+        if not args.json:
+            print(
+                f"{r.name:<16} {r.events:>9} {r.seconds:>8.2f} {r.events_per_second:>10,.0f}"
+                f" {r.peak_rss_mib:>13.1f}  {r.verdict}",
+                flush=True,
+            )
+
+    rungs = check_ladder(sizes, args.partial or None, on_rung=show)
+    if args.json:
+        _print_json([r.__dict__ for r in rungs])
+    return EXIT_OK if all(r.verdict == "conforms" for r in rungs) else EXIT_FAILED
+
+
 # -- entry point ------------------------------------------------------------------------
 
 
@@ -207,6 +469,67 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-v", "--verbose", action="store_true", help="show every step")
     p.set_defaults(run=cmd_scenarios)
+    p = sub.add_parser(
+        "check",
+        help="check traces against the model",
+        description="Check trace files, or folders of them. A folder with a manifest.json "
+        "is checked against its expected verdicts (exit 0 when all match); with --profile, "
+        "or without a manifest, the exit status reports the verdicts: 0 all conform, "
+        "1 a violation, 3 unknown. 2 is bad input.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="trace files or folders")
+    p.add_argument("--profile", help="check under this profile (or 'all'), ignoring manifests")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument(
+        "--coverage", action="store_true", help="report which rules and calls the traces exercised"
+    )
+    p.add_argument("--jobs", type=int, default=0, help="parallel workers (default: all cores)")
+    p.add_argument(
+        "--max-candidates",
+        type=int,
+        default=DEFAULT_MAX_CANDIDATES,
+        help="worlds kept before the verdict becomes unknown",
+    )
+    p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help="details of expected violations too"
+    )
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("render", help="render a trace as the seed's table or a sequence chart")
+    p.add_argument("trace", help="the trace file")
+    p.add_argument("--format", choices=["markdown", "html"], default="markdown")
+    p.add_argument("-o", "--output", help="write to this file instead of standard output")
+    p.add_argument(
+        "--check", action="store_true", help="(html) check the trace and mark the violating event"
+    )
+    p.add_argument("--profile", default="documented", help="profile for --check")
+    p.set_defaults(run=cmd_render)
+
+    p = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = p.add_subparsers(dest="bench", required=True, metavar="WHAT")
+    b = bench_sub.add_parser("check", help="events per second and peak memory of the checker")
+    b.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="events in each fully observed rung (comma-separated)",
+    )
+    b.add_argument(
+        "--partial",
+        type=int,
+        default=100000,
+        help="events in the partially observed rung (0 for none)",
+    )
+    b.add_argument("--json", action="store_true", help="machine-readable output")
+    b.set_defaults(run=cmd_bench)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of trace lines")
+    p.set_defaults(run=cmd_schema)
+
+    p = sub.add_parser("corpus", help="write the synthetic traces and their manifest")
+    p.add_argument("folder", help="where to write them, e.g. traces/synthetic")
+    p.set_defaults(run=cmd_corpus)
     return parser
 
 
@@ -215,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))
-    except InputError as e:
+    except (InputError, TraceError) as e:
         print(f"wsshare: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValidationError as e:

@@ -34,6 +34,7 @@ from wsshare.model.actions import (
     IoctlNonblocking,
     IpcRecv,
     IpcSend,
+    PeerSeesClose,
     PeerSend,
     ProcessExit,
     Recv,
@@ -204,16 +205,14 @@ def share(src: int, handle: int, dst: int, info: int, new_handle: int) -> list[S
     ]
 
 
-def released(socket: int) -> Check:
-    return Check(
-        f"socket {socket} released (the peer sees FIN)", lambda w: not w.sockets[socket].open
-    )
+def released(socket: int) -> Call:
+    """The socket was released: the remote peer sees FIN (R34)."""
+    return Call(PeerSeesClose(socket=socket), ok())
 
 
-def still_open(socket: int) -> Check:
-    return Check(
-        f"socket {socket} still open (the peer sees no FIN)", lambda w: w.sockets[socket].open
-    )
+def still_open(socket: int) -> Call:
+    """The socket lives on: the remote peer sees no FIN."""
+    return Call(PeerSeesClose(socket=socket), BLOCKED)
 
 
 def _registration_owner(socket: int, pid: int | None) -> Check:

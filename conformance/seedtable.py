@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wsshare.model import Err, Ok, Pending
-from wsshare.model.actions import SPI_NAME, Action, IpcRecv, IpcSend, PeerSend
+from wsshare.model.actions import SPI_NAME, Action, IpcRecv, IpcSend, PeerSeesClose, PeerSend
 from wsshare.model.state import Done, InfoMessage, PidReply, PidRequest
 
 _MESSAGE_WORDS = {
@@ -42,6 +42,8 @@ def call_label(action: Action) -> str:
         return "receives a message"
     if isinstance(action, PeerSend):
         return f"the remote peer sends data on socket {action.socket}"
+    if isinstance(action, PeerSeesClose):
+        return f"the remote peer sees socket {action.socket} close (FIN)"
     data = action.model_dump(mode="json")
     api = data.pop("call")
     data.pop("pid", None)
@@ -113,9 +115,9 @@ def build_rows(entries: list[TableEntry], source_pid: int, target_pid: int) -> l
             rows.append(row)
         text = f"{call_label(e.action)} → {result_label(e.action, e.result)}"
         if isinstance(e.action, IpcSend):
-            row.ipc = "==>" if e.action.to == target_pid else "<=="
-        if isinstance(e.action, PeerSend):
-            row.ipc = f"{row.ipc} (peer: data in)".strip()
+            row.ipc = _arrow(e.pid, e.action.to, source_pid, target_pid)
+        if isinstance(e.action, PeerSend | PeerSeesClose):
+            row.ipc = f"{row.ipc} (peer: {text})".strip()
         elif e.pid == target_pid:
             row.target.append(text)
         elif e.pid == source_pid or e.pid is None:
@@ -123,6 +125,19 @@ def build_rows(entries: list[TableEntry], source_pid: int, target_pid: int) -> l
         else:
             row.target.append(f"P{e.pid}: {text}")
     return rows
+
+
+def _arrow(sender: int | None, receiver: int, source: int, target: int) -> str:
+    if (sender, receiver) == (source, target):
+        return "==>"
+    if (sender, receiver) == (target, source):
+        return "<=="
+    return f"P{sender} → P{receiver}"
+
+
+def _cell(texts: list[str]) -> str:
+    """Table cells joined by '; ', with '|' escaped so a value cannot split a row."""
+    return "; ".join(texts).replace("|", "\\|")
 
 
 def markdown(rows: list[Row]) -> str:

@@ -197,6 +197,14 @@ class PeerSend(Frozen):
     socket: NonNegativeInt
 
 
+class PeerSeesClose(Frozen):
+    """The remote peer of a connected socket sees the connection end (FIN): observable
+    only once the underlying socket was released (R33, R34)."""
+
+    call: Literal["peer_sees_close"] = "peer_sees_close"
+    socket: NonNegativeInt
+
+
 Action = Annotated[
     ProcessStart
     | ProcessExit
@@ -220,7 +228,8 @@ Action = Annotated[
     | IoctlNonblocking
     | IpcSend
     | IpcRecv
-    | PeerSend,
+    | PeerSend
+    | PeerSeesClose,
     Field(discriminator="call"),
 ]
 
@@ -248,6 +257,7 @@ ACTION_TYPES: tuple[type[Frozen], ...] = (
     IpcSend,
     IpcRecv,
     PeerSend,
+    PeerSeesClose,
 )
 
 # The name a call has in the seed's SPI table, beside the API call it stands for.

@@ -45,6 +45,10 @@ ALL_FAMILIES: frozenset[Family] = frozenset(
 )
 
 
+# Bounds large enough for checking long traces; exploration uses single digits.
+LIMIT = 1 << 24
+
+
 class Config(Frozen):
     """The bounds of one finite model instance.
 
@@ -60,14 +64,14 @@ class Config(Frozen):
     """
 
     description: str = ""
-    processes: int = Field(ge=1, le=6)
+    processes: int = Field(ge=1, le=LIMIT)
     running_at_start: int = Field(ge=0)
     startups_at_start: int = Field(ge=0, le=2)
     max_startups: int = Field(ge=0, le=2)
-    max_sockets: int = Field(ge=0, le=16)
-    max_infos: int = Field(ge=0, le=16)
-    max_handles: int = Field(ge=1, le=16)
-    channel_capacity: int = Field(ge=0, le=8)
+    max_sockets: int = Field(ge=0, le=LIMIT)
+    max_infos: int = Field(ge=0, le=LIMIT)
+    max_handles: int = Field(ge=1, le=LIMIT)
+    channel_capacity: int = Field(ge=0, le=LIMIT)
     families: frozenset[Family] = ALL_FAMILIES
 
     @model_validator(mode="after")

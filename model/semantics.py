@@ -20,7 +20,7 @@ is a subclass that overrides one call (see wsshare.conformance.mutants).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -37,6 +37,7 @@ from .actions import (
     IpcSend,
     Listen,
     Ok,
+    PeerSeesClose,
     PeerSend,
     Pending,
     ProcessExit,
@@ -130,11 +131,14 @@ def _put_channel(w: World, src: int, dst: int, messages: tuple[Message, ...]) ->
     return w.model_copy(update={"channels": tuple(sorted(others, key=lambda c: (c.src, c.dst)))})
 
 
-def _release_unreferenced(w: World) -> tuple[World, bool]:
-    """Close every open underlying socket that nothing references any more (R34): its
-    naming information, queued data and event registration go with it."""
+def _release_unreferenced(w: World, touched: Iterable[int]) -> tuple[World, bool]:
+    """Close each socket in `touched` (those whose references just dropped) that nothing
+    references any more (R34): its naming information, queued data and event
+    registration go with it. Only touched sockets are looked at, so a step costs nothing
+    for the sockets a long trace has released before."""
     released = False
-    for s in w.sockets:
+    for sid in sorted(set(touched)):
+        s = w.sockets[sid]
         if s.open and w.references(s.id) == 0:
             w = _put_socket(w, s.model_copy(update={"open": False, "inbound": "none"}))
             w = w.model_copy(
@@ -174,6 +178,7 @@ class Semantics:
             IpcSend: self._ipc_send,  # type: ignore[dict-item]
             IpcRecv: self._ipc_recv,  # type: ignore[dict-item]
             PeerSend: self._peer_send,  # type: ignore[dict-item]
+            PeerSeesClose: self._peer_sees_close,  # type: ignore[dict-item]
         }
 
     # == public contract ==================================================================
@@ -288,6 +293,7 @@ class Semantics:
         if c.has("io"):
             for s in w.sockets:
                 yield PeerSend(socket=s.id)
+                yield PeerSeesClose(socket=s.id)
 
     def _ipc_candidates(self, w: World, pid: int) -> Iterator[Action]:
         for q in w.processes:
@@ -362,7 +368,7 @@ class Semantics:
                 }
             )
             rules += ("D9",)
-        w, released = _release_unreferenced(w)
+        w, released = _release_unreferenced(w, (d.socket,))
         if released:
             rules += ("R34",)
         return w, rules
@@ -381,6 +387,8 @@ class Semantics:
         nothing references any more are released (R34)."""
         p = w.process(a.pid)
         assert p is not None
+        touched = [d.socket for d in w.descriptors if d.pid == a.pid]
+        touched += [i.socket for i in w.infos if i.target_pid == a.pid and i.holds_reference]
         w = _put_process(w, p.model_copy(update={"status": "exited", "startups": 0}))
         w = w.model_copy(
             update={
@@ -396,7 +404,7 @@ class Semantics:
                 "channels": tuple(c for c in w.channels if c.dst != a.pid),
             }
         )
-        w, _ = _release_unreferenced(w)
+        w, _ = _release_unreferenced(w, touched)
         return [Outcome(Ok(), w, ("R33", "R34", "D5"))]
 
     # == WSAStartup / WSACleanup ===========================================================
@@ -437,7 +445,7 @@ class Semantics:
         s = UnderlyingSocket(id=len(w.sockets), creator=a.pid)
         w = w.model_copy(update={"sockets": (*w.sockets, s)})
         w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=s.id, origin="created"))
-        return [Outcome(Ok(value=h), w, ())]
+        return [Outcome(Ok(value=h), w, ("R36",))]
 
     def _wsa_socket_from_info(self, w: World, a: WSASocketFromInfo) -> list[Outcome]:
         """The target's half of the handoff (R1, R14): the order of checks is ws2_32's
@@ -481,7 +489,7 @@ class Semantics:
                 }
             ),
         )
-        return [Outcome(Ok(value=h), w, ("R1", "R2", "R40"))]
+        return [Outcome(Ok(value=h), w, ("R1", "R2", "R36", "R40", "D2"))]
 
     def _failed_use(self, w: World, info: ProtocolInfo, rules: tuple[str, ...]) -> list[Outcome]:
         if self.profile.failed_use_consumes_info:
@@ -535,7 +543,7 @@ class Semantics:
         context: InfoContext = "handle_in_target"
         if target is None or target.status == "not_started":
             if self.profile.validate_target_pid:
-                return self._unchanged(w, E.WSAEINVAL, "R6", "R7")
+                return self._unchanged(w, E.WSAEINVAL, "R6", "R7", "R46")
             context = "none"
         elif target.status == "exited":
             choice = self.profile.duplicate_to_exited
@@ -546,14 +554,14 @@ class Semantics:
             context = "dead"
         if not a.buffer:
             return self._unchanged(w, E.WSAEFAULT, "R7", "R46")
-        if len(w.infos) >= self.config.max_infos or target is None:
+        if len(w.infos) >= self.config.max_infos:
             return []
         info = ProtocolInfo(
             id=len(w.infos),
             source_pid=a.pid,
             source_handle=d.handle,
             socket=s.id,
-            target_pid=target.pid,
+            target_pid=a.target_pid,
             catalog_entry=s.provider,
             context=context,
             holds_reference=self.profile.info_pins_socket and context == "handle_in_target",
@@ -621,7 +629,7 @@ class Semantics:
         )
         w = w.model_copy(update={"sockets": (*w.sockets, new)})
         w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=new.id, origin="accepted"))
-        return [Outcome(Ok(value=h), w, ("R26", "R28"))]
+        return [Outcome(Ok(value=h), w, ("R26", "R28", "R36"))]
 
     # == data (each descriptor does I/O on its own, R26; no arbitration, R27) ===============
 
@@ -685,6 +693,25 @@ class Semantics:
             return []
         return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"inbound": "some"})), ())]
 
+    def _peer_sees_close(self, w: World, a: PeerSeesClose) -> list[Outcome]:
+        """The peer sees FIN only after the last reference went (R33, R34)."""
+        if a.socket >= len(w.sockets):
+            return []
+        s = w.sockets[a.socket]
+        if s.open or s.state != "connected":
+            return []
+        return [Outcome(Ok(), w, ("R33", "R34"))]
+
+    def refusal_rules(self, w: World, action: Action) -> tuple[str, ...]:
+        """The rules behind `outcomes` offering nothing for `action`, where a rule says
+        so: a blocked recv stays blocked when another process closes (R35); the peer
+        sees no FIN while a reference remains (R33)."""
+        if isinstance(action, RecvReturn):
+            return ("R35",)
+        if isinstance(action, PeerSeesClose):
+            return ("R33", "R40")
+        return ()
+
     # == options and notification ==========================================================
 
     def _setsockopt(self, w: World, a: SetSockOpt) -> list[Outcome]:
@@ -741,7 +768,9 @@ class Semantics:
             return []
         if isinstance(a.message, PidReply) and a.message.pid != a.pid:
             return []  # a process answers with its own id
-        if isinstance(a.message, InfoMessage) and a.message.info >= len(w.infos):
+        if isinstance(a.message, InfoMessage) and (
+            a.message.info is None or a.message.info >= len(w.infos)
+        ):
             return []
         queue = w.channel(a.pid, a.to)
         if len(queue) >= self.config.channel_capacity:

@@ -130,7 +130,8 @@ class ProtocolInfo(Frozen):
     source_pid: Pid
     source_handle: PositiveInt
     socket: SocketId
-    target_pid: Pid
+    # 0 or a value naming no process when a broken stack skips the pid check (R6).
+    target_pid: NonNegativeInt
     catalog_entry: NonNegativeInt = 0
     context: InfoContext = "handle_in_target"
     holds_reference: bool = True
@@ -156,7 +157,8 @@ class InfoMessage(Frozen):
     """Step 6: the special WSAPROTOCOL_INFO travels to the target."""
 
     kind: Literal["info"] = "info"
-    info: InfoId
+    # None in a trace whose recorder names the info by the digest of its bytes.
+    info: InfoId | None = None
 
 
 class Done(Frozen):
@@ -214,10 +216,10 @@ class World(Frozen):
         """The handle value the next allocation in `pid` gets (R36: values are reused),
         or None when every slot is taken."""
         used = {d.handle for d in self.descriptors if d.pid == pid}
-        for h in range(1, max_handles + 1):
-            if h not in used:
-                return h
-        return None
+        h = 1
+        while h in used:
+            h += 1
+        return h if h <= max_handles else None
 
     def references(self, socket: int) -> int:
         """How many things keep `socket` alive: open descriptors naming it (R33) and

@@ -1,0 +1,560 @@
+"""The online conformance checker: replays a trace against the model.
+
+It keeps the set of candidates, each a model World with a Binding of what was observed
+(real handle values, socket identities, info digests) to model objects, consistent with
+every event so far. An event keeps the candidates in which the model allows exactly what
+was observed; if none is left, the trace violates the profile at that event.
+
+Meaning (design.md, "Traces and the conformance runner"):
+- a trace conforms iff some run of the model projects onto it under one binding: per
+  process, handle values map injectively to descriptors at each instant, released when the
+  descriptor goes (so reuse of a value is followed); socket identities map injectively to
+  underlying sockets; equal info digests name one info;
+- process ids are bound in order of first appearance; processes are interchangeable in the
+  initial world, so that order loses nothing;
+- unobserved steps are silent: unobserved IPC affects no call, so it is left out; an
+  unobserved peer's data is let in right before the recv that needs it (a peer_send
+  commutes with every other step), which keeps the candidate set small and exact;
+- a call recorded as two events (call, return) takes effect at some instant in between: at
+  the call (a recv that blocks in the model) or at the return;
+- the verdict is `unknown` only when the candidate set grows past `max_candidates`.
+
+The stateful tests use this same engine as their oracle (one oracle, not two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from wsshare.model import (
+    ALL_FAMILIES,
+    DOCUMENTED,
+    NAMES_NOTHING,
+    NONEXISTENT_PID,
+    Config,
+    Err,
+    Ok,
+    Pending,
+    Profile,
+    Semantics,
+    World,
+    WsaError,
+    describe,
+    describe_result,
+)
+from wsshare.model.actions import (
+    Action,
+    IpcRecv,
+    IpcSend,
+    PeerSeesClose,
+    PeerSend,
+    WSASocketFromInfo,
+)
+from wsshare.model.config import LIMIT
+from wsshare.model.semantics import Outcome
+from wsshare.model.state import InfoMessage, PidReply, Process
+
+from .trace import Line, TraceEvent, TraceHeader, TraceReader
+
+Verdict = Literal["conforms", "violates", "unknown"]
+DEFAULT_MAX_CANDIDATES = 10_000
+
+# Calls that hand the caller a new handle value.
+_RETURNS_HANDLE = frozenset({"WSASocket", "WSASocketFromInfo", "accept"})
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """Observed identifiers bound to model objects in one candidate.
+
+    handles: (model pid, observed value) -> model slot, only while the slot is open;
+    sockets: observed identity -> model socket id; infos: digest -> model info id;
+    deferred: calls seen starting (phase "call") that have not taken effect in the model.
+    """
+
+    handles: frozenset[tuple[tuple[int, int], int]] = frozenset()
+    sockets: frozenset[tuple[str, int]] = frozenset()
+    infos: frozenset[tuple[str, int]] = frozenset()
+    deferred: frozenset[tuple[int, int | None, str]] = frozenset()
+
+    def slot(self, pid: int, value: int) -> int | None:
+        for (p, v), s in self.handles:
+            if p == pid and v == value:
+                return s
+        return None
+
+    def value_of(self, pid: int, slot: int) -> int | None:
+        for (p, v), s in self.handles:
+            if p == pid and s == slot:
+                return v
+        return None
+
+    def socket(self, identity: str) -> int | None:
+        return next((s for i, s in self.sockets if i == identity), None)
+
+    def info(self, digest: str) -> int | None:
+        return next((i for d, i in self.infos if d == digest), None)
+
+
+Candidate = tuple[World, Binding]
+
+
+@dataclass
+class CandidateReport:
+    """One world still possible before the failing event, and what the model allowed."""
+
+    world: World
+    allowed: list[str]
+    rules: list[str]
+
+
+@dataclass
+class Violation:
+    index: int  # 0-based position of the event among the events
+    line: int
+    seq: int
+    observed: str
+    matched_prefix: int  # how many events matched before this one
+    candidates: list[CandidateReport]
+    candidate_count: int
+    rules: list[str]
+
+
+@dataclass
+class CheckResult:
+    path: str
+    profile: str
+    verdict: Verdict
+    events: int
+    violation: Violation | None = None
+    cap: str | None = None  # the cap that made the verdict unknown
+    peak_candidates: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    rules_exercised: set[str] = field(default_factory=set)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return self.violation.rules if self.violation else []
+
+    @property
+    def event_index(self) -> int | None:
+        return self.violation.index if self.violation else None
+
+
+class PidMap:
+    """Observed process ids to model pids, in order of first appearance."""
+
+    def __init__(self, acting: list[int]) -> None:
+        self.model = {obs: i + 1 for i, obs in enumerate(acting)}
+        self.observed = {m: o for o, m in self.model.items()}
+
+    def of_caller(self, observed: int) -> int:
+        return self.model[observed]
+
+    def of_argument(self, observed: int) -> int:
+        """A pid passed as an argument: a process of the trace, 0, or one that names no
+        process (any other value)."""
+        if observed == 0:
+            return 0
+        return self.model.get(observed, NONEXISTENT_PID)
+
+
+def _scan(path: str) -> tuple[list[int], set[int], set[int]]:
+    """First pass: the acting pids in order, those started during the trace, and those
+    that call WSAStartup (the others are taken to have called it before recording)."""
+    acting: dict[int, None] = {}
+    started: set[int] = set()
+    startup: set[int] = set()
+    with TraceReader(path) as reader:
+        if reader.header.processes:
+            for p in reader.header.processes:
+                acting.setdefault(p, None)
+        for line in reader:
+            e = line.event
+            if e.pid is not None:
+                acting.setdefault(e.pid, None)
+                if e.call == "process_start":
+                    started.add(e.pid)
+                if e.call == "WSAStartup":
+                    startup.add(e.pid)
+    return list(acting), started, startup
+
+
+class Checker:
+    """Checks one trace against one profile. Feed events with `feed`, or use `check`."""
+
+    def __init__(
+        self,
+        header: TraceHeader,
+        pids: PidMap,
+        started: set[int],
+        with_startup: set[int],
+        profile: Profile = DOCUMENTED,
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+    ) -> None:
+        self.header = header
+        self.pids = pids
+        self.profile = profile
+        self.max_candidates = max_candidates
+        n = max(1, len(pids.model))
+        config = Config(
+            processes=n,
+            running_at_start=0,
+            startups_at_start=0,
+            max_startups=2,
+            max_sockets=LIMIT,
+            max_infos=LIMIT,
+            max_handles=LIMIT,
+            channel_capacity=LIMIT,
+            families=ALL_FAMILIES,
+        )
+        self.semantics = Semantics(config, profile)
+        processes = []
+        for model_pid in range(1, n + 1):
+            observed = pids.observed.get(model_pid)
+            if observed in started:
+                processes.append(Process(pid=model_pid, status="not_started"))
+            else:
+                startups = 0 if observed in with_startup else 1
+                processes.append(Process(pid=model_pid, status="running", startups=startups))
+        self.candidates: list[Candidate] = [(World(processes=tuple(processes)), Binding())]
+        self.peer_silent = "peer" in header.unobserved
+        self.index = 0
+        self.peak = 1
+        self.rules_exercised: set[str] = set()
+        self.calls: dict[str, int] = {}
+
+    # -- translating observed arguments -------------------------------------------------
+
+    def _actions(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Action]:
+        """The model actions an event can stand for in candidate (w, b): one, unless the
+        recorder could not see which info or which socket was meant."""
+        action = e.action()
+        update: dict[str, object] = {}
+        pid = None
+        if e.pid is not None:
+            pid = self.pids.of_caller(e.pid)
+            update["pid"] = pid
+        handle = getattr(action, "handle", None)
+        if handle is not None and pid is not None:
+            slot = b.slot(pid, handle)
+            update["handle"] = NAMES_NOTHING if slot is None else slot
+        target = getattr(action, "target_pid", None)
+        if target is not None:
+            update["target_pid"] = self.pids.of_argument(target)
+        if isinstance(action, IpcSend):
+            update["to"] = self.pids.of_caller(action.to)
+            if isinstance(action.message, PidReply):
+                update["message"] = PidReply(pid=self.pids.of_caller(action.message.pid))
+        if isinstance(action, IpcRecv):
+            update["sender"] = self.pids.of_caller(action.sender)
+        base = action.model_copy(update=update)
+        if isinstance(base, WSASocketFromInfo):
+            for info in self._infos(e, w, b):
+                yield base.model_copy(update={"info": info})
+        elif isinstance(base, IpcSend) and isinstance(base.message, InfoMessage):
+            for info in self._infos(e, w, b):
+                if info is not None:
+                    yield base.model_copy(update={"message": InfoMessage(info=info)})
+        elif isinstance(base, PeerSend | PeerSeesClose):
+            known = b.socket(e.socket) if e.socket is not None else None
+            ids = [known] if known is not None else [s.id for s in w.sockets]
+            for sid in ids:
+                yield base.model_copy(update={"socket": sid})
+        else:
+            yield base
+
+    @staticmethod
+    def _infos(e: TraceEvent, w: World, b: Binding) -> list[int | None]:
+        if e.info_digest is None:
+            # The bytes were not visible: any info, or bytes that are none.
+            return [i.id for i in w.infos] + [None]
+        return [b.info(e.info_digest)]
+
+    # -- matching a result --------------------------------------------------------------
+
+    def _matches(
+        self, e: TraceEvent, action: Action, before: World, o: Outcome, b: Binding
+    ) -> Binding | None:
+        """The binding after `o` if `o` is what `e` observed, else None."""
+        r = o.result
+        status = "ok" if isinstance(r, Ok) else "error" if isinstance(r, Err) else "pending"
+        if status != e.result:
+            return None
+        if isinstance(r, Err):
+            return b if e.error == r.error.name else None
+        pid = getattr(action, "pid", None)
+        if isinstance(r, Ok):
+            if e.call in _RETURNS_HANDLE and pid is not None:
+                b2 = self._bind_handle(b, pid, e.value, r.value, o.world)
+                if b2 is None:
+                    return None
+                b = b2
+            elif e.call == "WSADuplicateSocket" and e.info_digest is not None:
+                if not isinstance(r.value, int) or b.info(e.info_digest) is not None:
+                    return None
+                if any(i == r.value for _, i in b.infos):
+                    return None
+                b = replace(b, infos=b.infos | {(e.info_digest, r.value)})
+            elif e.call == "ipc_recv" and e.value is not None:
+                if not self._same_message(e, r.value, b):
+                    return None
+            elif e.value is not None and e.call != "WSADuplicateSocket" and e.value != r.value:
+                return None
+        if e.socket is not None and e.pid is not None:
+            b2 = self._bind_socket(b, e, action, before, o.world)
+            if b2 is None:
+                return None
+            b = b2
+        if isinstance(action, PeerSend | PeerSeesClose) and e.socket is not None:
+            b2 = self._bind_identity(b, e.socket, action.socket)
+            if b2 is None:
+                return None
+            b = b2
+        return b
+
+    def _same_message(self, e: TraceEvent, model: object, b: Binding) -> bool:
+        observed = e.value if isinstance(e.value, dict) else {}
+        kind = observed.get("kind")
+        if kind != getattr(model, "kind", None):
+            return False
+        if isinstance(model, PidReply):
+            return self.pids.model.get(observed.get("pid", -1)) == model.pid
+        if isinstance(model, InfoMessage) and e.info_digest is not None:
+            return b.info(e.info_digest) == model.info
+        return True
+
+    @staticmethod
+    def _bind_handle(
+        b: Binding, pid: int, observed: object, model: object, after: World
+    ) -> Binding | None:
+        if not isinstance(model, int):
+            return None
+        if not isinstance(observed, int):
+            return None if observed is not None else b
+        if model == NAMES_NOTHING or after.descriptor(pid, model) is None:
+            # A value that names nothing: it must not name a live descriptor either.
+            return b if b.slot(pid, observed) is None else None
+        current = b.slot(pid, observed)
+        if current is not None:
+            return b if current == model else None
+        if b.value_of(pid, model) is not None:
+            return None  # that descriptor already has another observed value
+        return replace(b, handles=b.handles | {((pid, observed), model)})
+
+    def _bind_socket(
+        self, b: Binding, e: TraceEvent, action: Action, before: World, after: World
+    ) -> Binding | None:
+        """Bind the event's socket identity to the socket of the descriptor it used or
+        made."""
+        pid = getattr(action, "pid", None)
+        if pid is None:
+            return b
+        slot = getattr(action, "handle", None)
+        if e.call in _RETURNS_HANDLE and e.result == "ok" and isinstance(e.value, int):
+            slot = b.slot(pid, e.value)
+            world = after
+        else:
+            world = before
+        if slot is None or slot == NAMES_NOTHING:
+            return b
+        d = world.descriptor(pid, slot)
+        if d is None:
+            return b
+        assert e.socket is not None
+        return self._bind_identity(b, e.socket, d.socket)
+
+    @staticmethod
+    def _bind_identity(b: Binding, identity: str, socket: int) -> Binding | None:
+        current = b.socket(identity)
+        if current is not None:
+            return b if current == socket else None
+        if any(s == socket for _, s in b.sockets):
+            return None
+        return replace(b, sockets=b.sockets | {(identity, socket)})
+
+    # -- one event ----------------------------------------------------------------------
+
+    def _silent(self, e: TraceEvent, w: World, b: Binding) -> Iterator[World]:
+        """Worlds reachable by silent steps that this event may need: the peer's data
+        arriving just before a recv, when the recorder does not see the peer."""
+        yield w
+        if not self.peer_silent or e.call not in ("recv", "recv_return") or e.pid is None:
+            return
+        handle = e.args.get("handle")
+        pid = self.pids.of_caller(e.pid)
+        slot = b.slot(pid, handle) if isinstance(handle, int) else None
+        if e.call == "recv_return":
+            socket = next((p.socket for p in w.pending if (p.pid, p.handle) == (pid, slot)), None)
+        else:
+            d = w.descriptor(pid, slot) if slot is not None else None
+            socket = d.socket if d else None
+        if socket is not None:
+            for o in self.semantics.outcomes(w, PeerSend(socket=socket)):
+                yield o.world
+
+    def _step_candidate(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Candidate]:
+        key = (self.pids.of_caller(e.pid), e.tid, e.call) if e.pid is not None else None
+        if e.phase == "call":
+            assert key is not None
+            # Either nothing has happened yet (it takes effect at the return) ...
+            yield w, replace(b, deferred=b.deferred | {key})
+            # ... or a recv blocked at once.
+            if e.call == "recv":
+                for action in self._actions(e, w, b):
+                    for o in self.semantics.outcomes(w, action):
+                        if isinstance(o.result, Pending):
+                            self.rules_exercised.update(o.rules)
+                            yield o.world, b
+            return
+        if e.phase == "return" and key is not None:
+            if key in b.deferred:
+                b = replace(b, deferred=b.deferred - {key})
+            elif e.call == "recv":
+                e = e.model_copy(update={"call": "recv_return"})
+            else:
+                return
+        for world in self._silent(e, w, b):
+            for action in self._actions(e, world, b):
+                for o in self.semantics.outcomes(world, action):
+                    b2 = self._matches(e, action, world, o, b)
+                    if b2 is not None:
+                        self.rules_exercised.update(o.rules)
+                        yield o.world, self._forget_closed(b2, o.world)
+
+    @staticmethod
+    def _forget_closed(b: Binding, w: World) -> Binding:
+        """Release the bindings of handle values whose descriptors are gone (R36)."""
+        if not b.handles:
+            return b
+        kept = frozenset(item for item in b.handles if w.descriptor(item[0][0], item[1]))
+        return b if kept == b.handles else replace(b, handles=kept)
+
+    def feed(self, line: Line) -> Violation | None:
+        """Take one event; return a Violation if no candidate explains it."""
+        e = line.event
+        self.calls[e.call] = self.calls.get(e.call, 0) + 1
+        new = [c for w, b in self.candidates for c in self._step_candidate(e, w, b)]
+        if not new:
+            return self._explain(line)
+        if len(new) > 1:
+            # Hashing a world costs time linear in its size; do it only to deduplicate.
+            new = list(dict.fromkeys(new))
+        self.candidates = new
+        self.peak = max(self.peak, len(new))
+        self.index += 1
+        return None
+
+    def _explain(self, line: Line) -> Violation:
+        e = line.event
+        reports = []
+        rules: set[str] = set()
+        for w, b in sorted(self.candidates, key=lambda c: c[0].model_dump_json())[:8]:
+            allowed: list[str] = []
+            cited: set[str] = set()
+            probe = (
+                e.model_copy(update={"call": "recv_return"})
+                if (
+                    e.phase == "return"
+                    and e.call == "recv"
+                    and e.pid is not None
+                    and (self.pids.of_caller(e.pid), e.tid, e.call) not in b.deferred
+                )
+                else e
+            )
+            if probe.phase == "call":
+                allowed.append("(the call may start)")
+            else:
+                for world in self._silent(probe, w, b):
+                    for action in self._actions(probe, world, b):
+                        for o in self.semantics.outcomes(world, action):
+                            allowed.append(f"{describe(action)} -> {describe_result(o.result)}")
+                            cited.update(o.rules)
+                        if not self.semantics.outcomes(world, action):
+                            cited.update(self.semantics.refusal_rules(world, action))
+            if not allowed:
+                allowed.append("nothing: the call cannot happen here")
+            reports.append(CandidateReport(w, allowed, sorted(cited, key=_rule_order)))
+            rules |= cited
+        return Violation(
+            index=self.index,
+            line=line.number,
+            seq=e.seq,
+            observed=observed_text(e),
+            matched_prefix=self.index,
+            candidates=reports,
+            candidate_count=len(self.candidates),
+            rules=sorted(rules, key=_rule_order),
+        )
+
+
+def _rule_order(rule: str) -> tuple[int, int]:
+    """R-rules first, then the open questions (D-ids), each in numeric order."""
+    return (0 if rule.startswith("R") else 1), int(rule[1:]) if rule[1:].isdigit() else 0
+
+
+def observed_text(e: TraceEvent) -> str:
+    args = ", ".join(f"{k}={v}" for k, v in e.args.items())
+    who = f"pid {e.pid}" if e.pid is not None else "peer"
+    if e.result is None:
+        got = "(call starts)"
+    elif e.result == "error":
+        got = f"{e.error} ({WsaError.from_name(e.error or '').value})"
+    else:
+        got = e.result.upper() if e.value is None else f"{e.result.upper()} {e.value}"
+    extra = f" info={e.info_digest}" if e.info_digest else ""
+    return f"{who}: {e.call}({args}){extra} [{e.phase}] -> {got}"
+
+
+def check_file(
+    path: str,
+    profile: Profile = DOCUMENTED,
+    max_candidates: int = DEFAULT_MAX_CANDIDATES,
+) -> CheckResult:
+    """Check one trace file. Raises TraceError on malformed input."""
+    acting, started, startup = _scan(path)
+    with TraceReader(path) as reader:
+        checker = Checker(reader.header, PidMap(acting), started, startup, profile, max_candidates)
+        result = CheckResult(path=path, profile=profile.name, verdict="conforms", events=0)
+        for line in reader:
+            result.events += 1
+            violation = checker.feed(line)
+            if violation is not None:
+                result.verdict, result.violation = "violates", violation
+                break
+            if len(checker.candidates) > max_candidates:
+                result.verdict = "unknown"
+                result.cap = (
+                    f"max_candidates={max_candidates} passed at event {checker.index - 1} "
+                    f"(line {line.number}): {len(checker.candidates)} candidate worlds"
+                )
+                break
+        result.peak_candidates = checker.peak
+        result.calls = checker.calls
+        result.rules_exercised = checker.rules_exercised
+    return result
+
+
+def check_events(
+    header: TraceHeader, lines: Iterable[Line], profile: Profile = DOCUMENTED
+) -> tuple[Verdict, Violation | None]:
+    """Check events already in memory (the stateful tests' online use)."""
+    lines = list(lines)
+    acting: dict[int, None] = {p: None for p in (header.processes or [])}
+    started, startup = set(), set()
+    for line in lines:
+        e = line.event
+        if e.pid is not None:
+            acting.setdefault(e.pid, None)
+            if e.call == "process_start":
+                started.add(e.pid)
+            if e.call == "WSAStartup":
+                startup.add(e.pid)
+    checker = Checker(header, PidMap(list(acting)), started, startup, profile)
+    for line in lines:
+        violation = checker.feed(line)
+        if violation is not None:
+            return "violates", violation
+    return "conforms", None
