@@ -46,6 +46,7 @@ from wsshare.model import (
 )
 from wsshare.model.actions import (
     Action,
+    CallReturn,
     IpcRecv,
     IpcSend,
     PeerSeesClose,
@@ -54,15 +55,18 @@ from wsshare.model.actions import (
 )
 from wsshare.model.config import LIMIT
 from wsshare.model.semantics import Outcome
-from wsshare.model.state import InfoMessage, PidReply, Process
+from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
-from .trace import Line, TraceEvent, TraceHeader, TraceReader
+from .trace import Line, TraceError, TraceEvent, TraceHeader, TraceReader
 
 Verdict = Literal["conforms", "violates", "unknown"]
 DEFAULT_MAX_CANDIDATES = 10_000
 
-# Calls that hand the caller a new handle value.
-_RETURNS_HANDLE = frozenset({"WSASocket", "WSASocketFromInfo", "accept"})
+# Calls that hand the caller a new handle value (an allocating SPI step hands it to
+# ws2_32 and the provider above).
+_RETURNS_HANDLE = frozenset({"WSASocket", "WSASocketFromInfo", "accept", "spi_step"})
+# API calls that are a begin, SPI steps and a return in an spi trace.
+_SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,25 +165,44 @@ class PidMap:
         return self.model.get(observed, NONEXISTENT_PID)
 
 
-def _scan(path: str) -> tuple[list[int], set[int], set[int]]:
-    """First pass: the acting pids in order, those started during the trace, and those
-    that call WSAStartup (the others are taken to have called it before recording)."""
-    acting: dict[int, None] = {}
-    started: set[int] = set()
-    startup: set[int] = set()
+class _Processes:
+    """The processes of a trace, gathered in one pass: the pids in order of first
+    appearance (callers, and the peers named by IPC, which exist even if they record no
+    call), those started during the trace, and those that call WSAStartup (the others are
+    taken to have called it before recording)."""
+
+    def __init__(self, header: TraceHeader) -> None:
+        self.acting: dict[int, None] = dict.fromkeys(header.processes or [])
+        self.started: set[int] = set()
+        self.startup: set[int] = set()
+
+    def add(self, e: TraceEvent) -> None:
+        if e.pid is None:
+            return
+        self.acting.setdefault(e.pid, None)
+        if e.call == "process_start":
+            self.started.add(e.pid)
+        elif e.call == "WSAStartup":
+            self.startup.add(e.pid)
+        elif e.call in ("ipc_send", "ipc_recv"):
+            message = e.args.get("message")
+            named = [e.args.get("to"), e.args.get("sender")]
+            if isinstance(message, dict):
+                named.append(message.get("pid"))
+            for pid in named:
+                if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+                    self.acting.setdefault(pid, None)
+
+    def pid_map(self) -> PidMap:
+        return PidMap(list(self.acting))
+
+
+def _scan(path: str) -> _Processes:
     with TraceReader(path) as reader:
-        if reader.header.processes:
-            for p in reader.header.processes:
-                acting.setdefault(p, None)
+        found = _Processes(reader.header)
         for line in reader:
-            e = line.event
-            if e.pid is not None:
-                acting.setdefault(e.pid, None)
-                if e.call == "process_start":
-                    started.add(e.pid)
-                if e.call == "WSAStartup":
-                    startup.add(e.pid)
-    return list(acting), started, startup
+            found.add(line.event)
+    return found
 
 
 class Checker:
@@ -193,8 +216,10 @@ class Checker:
         with_startup: set[int],
         profile: Profile = DOCUMENTED,
         max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        path: str = "<events>",
     ) -> None:
         self.header = header
+        self.path = path
         self.pids = pids
         self.profile = profile
         self.max_candidates = max_candidates
@@ -210,6 +235,9 @@ class Checker:
             channel_capacity=LIMIT,
             families=ALL_FAMILIES,
         )
+        self.spi = header.level == "spi"
+        if self.spi:
+            config = config.model_copy(update={"granularity": "spi"})
         self.semantics = Semantics(config, profile)
         processes = []
         for model_pid in range(1, n + 1):
@@ -219,7 +247,23 @@ class Checker:
             else:
                 startups = 0 if observed in with_startup else 1
                 processes.append(Process(pid=model_pid, status="running", startups=startups))
-        self.candidates: list[Candidate] = [(World(processes=tuple(processes)), Binding())]
+        catalog = tuple(header.catalog) if header.catalog else DEFAULT_CATALOG
+        try:
+            world = World(processes=tuple(processes), catalog=catalog)
+            Config(
+                processes=n,
+                running_at_start=0,
+                startups_at_start=0,
+                max_startups=0,
+                max_sockets=0,
+                max_infos=0,
+                max_handles=1,
+                channel_capacity=0,
+                catalog=catalog,
+            )
+        except ValueError as e:
+            raise TraceError(self.path, 1, "catalog", str(e)) from None
+        self.candidates: list[Candidate] = [(world, Binding())]
         self.peer_silent = "peer" in header.unobserved
         self.index = 0
         self.peak = 1
@@ -287,7 +331,8 @@ class Checker:
             return b if e.error == r.error.name else None
         pid = getattr(action, "pid", None)
         if isinstance(r, Ok):
-            if e.call in _RETURNS_HANDLE and pid is not None:
+            spi_value = e.call != "spi_step" or isinstance(r.value, int)
+            if e.call in _RETURNS_HANDLE and pid is not None and spi_value:
                 b2 = self._bind_handle(b, pid, e.value, r.value, o.world)
                 if b2 is None:
                     return None
@@ -321,7 +366,10 @@ class Checker:
         if kind != getattr(model, "kind", None):
             return False
         if isinstance(model, PidReply):
-            return self.pids.model.get(observed.get("pid", -1)) == model.pid
+            pid = observed.get("pid")
+            if not isinstance(pid, int) or isinstance(pid, bool):
+                return False
+            return self.pids.model.get(pid) == model.pid
         if isinstance(model, InfoMessage) and e.info_digest is not None:
             return b.info(e.info_digest) == model.info
         return True
@@ -397,6 +445,9 @@ class Checker:
 
     def _step_candidate(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Candidate]:
         key = (self.pids.of_caller(e.pid), e.tid, e.call) if e.pid is not None else None
+        if self.spi and e.call in _SPI_API_CALLS and e.phase != "complete":
+            yield from self._spi_call(e, w, b)
+            return
         if e.phase == "call":
             assert key is not None
             # Either nothing has happened yet (it takes effect at the return) ...
@@ -423,6 +474,28 @@ class Checker:
                     if b2 is not None:
                         self.rules_exercised.update(o.rules)
                         yield o.world, self._forget_closed(b2, o.world)
+
+    def _spi_call(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Candidate]:
+        """In an spi trace, an API call that reaches a provider is its begin event (phase
+        "call") and its return event; the provider's steps come between as spi_step
+        events."""
+        assert e.pid is not None
+        if e.phase == "call":
+            for action in self._actions(e, w, b):
+                for o in self.semantics.outcomes(w, action):
+                    if isinstance(o.result, Pending):
+                        yield o.world, b
+            return
+        pid = self.pids.of_caller(e.pid)
+        call = w.call_of(pid)
+        if call is None or call.action.call != e.call:
+            return
+        ret = CallReturn(pid=pid)
+        for o in self.semantics.outcomes(w, ret):
+            b2 = self._matches(e, call.action, w, o, b)
+            if b2 is not None:
+                self.rules_exercised.update(o.rules)
+                yield o.world, self._forget_closed(b2, o.world)
 
     @staticmethod
     def _forget_closed(b: Binding, w: World) -> Binding:
@@ -464,7 +537,18 @@ class Checker:
                 )
                 else e
             )
-            if probe.phase == "call":
+            if self.spi and probe.call in _SPI_API_CALLS and probe.phase == "return":
+                ret = CallReturn(pid=self.pids.of_caller(probe.pid or 0))
+                for o in self.semantics.outcomes(w, ret):
+                    allowed.append(f"return {describe_result(o.result)}")
+                    cited.update(o.rules)
+                if not allowed:
+                    call = w.call_of(ret.pid)
+                    step = call.next_step() if call else None
+                    if step is not None:
+                        allowed.append(f"first {step.function} of catalog entry {step.provider}")
+                    cited.update(self.semantics.refusal_rules(w, ret))
+            elif probe.phase == "call":
                 allowed.append("(the call may start)")
             else:
                 for world in self._silent(probe, w, b):
@@ -514,9 +598,16 @@ def check_file(
     max_candidates: int = DEFAULT_MAX_CANDIDATES,
 ) -> CheckResult:
     """Check one trace file. Raises TraceError on malformed input."""
-    acting, started, startup = _scan(path)
+    found = _scan(path)
     with TraceReader(path) as reader:
-        checker = Checker(reader.header, PidMap(acting), started, startup, profile, max_candidates)
+        checker = Checker(
+            reader.header,
+            found.pid_map(),
+            found.started,
+            found.startup,
+            profile,
+            max_candidates,
+        )
         result = CheckResult(path=path, profile=profile.name, verdict="conforms", events=0)
         for line in reader:
             result.events += 1
@@ -542,17 +633,10 @@ def check_events(
 ) -> tuple[Verdict, Violation | None]:
     """Check events already in memory (the stateful tests' online use)."""
     lines = list(lines)
-    acting: dict[int, None] = {p: None for p in (header.processes or [])}
-    started, startup = set(), set()
+    found = _Processes(header)
     for line in lines:
-        e = line.event
-        if e.pid is not None:
-            acting.setdefault(e.pid, None)
-            if e.call == "process_start":
-                started.add(e.pid)
-            if e.call == "WSAStartup":
-                startup.add(e.pid)
-    checker = Checker(header, PidMap(list(acting)), started, startup, profile)
+        found.add(line.event)
+    checker = Checker(header, found.pid_map(), found.started, found.startup, profile)
     for line in lines:
         violation = checker.feed(line)
         if violation is not None:

@@ -81,15 +81,29 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         _print_json([p.model_dump(mode="json") for p in profiles])
         return EXIT_OK
     knobs = list(profiles[0].knobs())
+    differing = [k for k in knobs if len({_show(p.knobs()[k]) for p in profiles}) > 1]
+    shown = knobs if args.all else differing
     for p in profiles:
         print(f"{p.name}: {p.description}")
-    width = max(len(k) for k in knobs)
-    print()
-    print(f"{'knob':<{width}}  " + "  ".join(f"{p.name:<14}" for p in profiles))
-    for k in knobs:
-        values = [p.knobs()[k] for p in profiles]
-        cells = "  ".join(f"{_show(v):<14}" for v in values)
+    width = max(len(k) for k in shown)
+    print(
+        f"\nknobs where the profiles differ ({len(differing)} of {len(knobs)}; "
+        "--all for every knob):\n"
+        if not args.all
+        else ""
+    )
+    col = max(len(_show(p.knobs()[k])) for p in profiles for k in shown)
+    col = max(col, *(len(p.name) for p in profiles))
+    print(f"{'knob':<{width}}  " + "  ".join(f"{p.name:<{col}}" for p in profiles))
+    for k in shown:
+        cells = "  ".join(f"{_show(p.knobs()[k]):<{col}}" for p in profiles)
         print(f"{k:<{width}}  {cells}")
+    if args.evidence:
+        for p in profiles:
+            if p.evidence:
+                print(f"\n{p.name}, the evidence for each knob:")
+                for k, why in p.evidence.items():
+                    print(f"  {k}: {why}")
     return EXIT_OK
 
 
@@ -119,6 +133,8 @@ def _entries(run: scenarios.ScenarioRun) -> list[TableEntry]:
 
 def cmd_handoff(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
+    if args.granularity == "spi":
+        return _handoff_spi(args, profile)
     scenario = scenarios.SEED
     result = scenarios.run(scenario, _semantics(scenario, profile))
     entries = _entries(result)
@@ -126,6 +142,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
         _print_json(
             {
                 "profile": profile.name,
+                "granularity": "api",
                 "completed": result.passed,
                 "steps": [
                     {
@@ -149,6 +166,51 @@ def cmd_handoff(args: argparse.Namespace) -> int:
             print("\nThe handoff did not complete:")
             print(result.explain())
     return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _handoff_spi(args: argparse.Namespace, profile: Profile) -> int:
+    catalogs = ["ifs", "non-ifs"] if args.provider == "both" else [args.provider]
+    runs = {c: scenarios.run_spi(scenarios.SEED, profile, c) for c in catalogs}
+    if args.json:
+        _print_json(
+            {
+                "profile": profile.name,
+                "granularity": "spi",
+                "runs": {
+                    c: {
+                        "catalog": [e.model_dump(mode="json") for e in scenarios.CATALOGS[c]],
+                        "completed": r.passed,
+                        "failure": r.failure,
+                        "steps": [
+                            {
+                                "seed_step": step,
+                                "pid": pid,
+                                "action": action.model_dump(mode="json"),
+                                "result": result.model_dump(mode="json"),
+                            }
+                            for pid, action, result, step, _ in r.entries
+                        ],
+                    }
+                    for c, r in runs.items()
+                },
+            }
+        )
+    else:
+        for c, r in runs.items():
+            chain = " over ".join(e.name for e in reversed(scenarios.CATALOGS[c]))
+            print(
+                f"The seed's handoff at spi granularity through {chain} ({c}), under the "
+                f"{profile.name} profile; ↳ marks the provider's SPI steps inside a call:\n"
+            )
+            entries = [
+                TableEntry(pid, action, result, step, label)
+                for pid, action, result, step, label in r.entries
+            ]
+            print(markdown(build_rows(entries, source_pid=1, target_pid=2)))
+            if r.failure:
+                print(f"\nThe handoff did not complete: {r.failure}")
+            print()
+    return EXIT_OK if all(r.passed for r in runs.values()) else EXIT_FAILED
 
 
 def _semantics(scenario: scenarios.Scenario, profile: Profile) -> Semantics:
@@ -455,12 +517,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_rules)
 
-    p = sub.add_parser("profiles", help="the profiles and their knobs")
+    p = sub.add_parser("profiles", help="the profiles and the knobs where they differ")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--all", action="store_true", help="every knob, not only those that differ")
+    p.add_argument("--evidence", action="store_true", help="what each knob's value rests on")
     p.set_defaults(run=cmd_profiles)
 
     p = sub.add_parser("handoff", help="run the seed's ten-step handoff through the model")
     p.add_argument("--profile", default="documented", help="profile to run under")
+    p.add_argument(
+        "--granularity",
+        choices=["api", "spi"],
+        default="api",
+        help="spi shows the provider's SPI steps inside each call",
+    )
+    p.add_argument(
+        "--provider",
+        choices=["both", "ifs", "non-ifs", "lsp"],
+        default="both",
+        help="(spi) the provider chain: IFS base, non-IFS base, or an LSP over "
+        "the IFS base; both = IFS and non-IFS",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_handoff)
 

@@ -24,15 +24,17 @@ from typing import Any
 from wsshare.model import DOCUMENTED, NAMES_NOTHING, NONEXISTENT_PID, Err, Ok, Pending, explore
 from wsshare.model.actions import (
     Action,
+    CallReturn,
     IpcRecv,
     IpcSend,
     PeerSeesClose,
     PeerSend,
     RecvReturn,
+    SpiStep,
     WSADuplicateSocket,
     WSASocketFromInfo,
 )
-from wsshare.model.state import InfoMessage, PidReply, World
+from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, World
 
 from .loading import load_config
 from .mutants import MUTANTS, Mutant
@@ -75,8 +77,15 @@ def _target(pid: int) -> int:
 
 
 def event_fields(step: Step) -> dict[str, Any]:
-    """The trace event (without seq) a recorder would write for one model step."""
+    """The trace event (without seq) a recorder would write for one model step. At spi
+    granularity the return of a call is written as the API call with phase "return"."""
     a, r = step.action, step.result
+    if isinstance(a, CallReturn):
+        in_call = step.before.call_of(a.pid)
+        assert in_call is not None
+        returned = event_fields(Step(in_call.action, r, step.before, step.after))
+        returned["phase"] = "return"
+        return returned
     data = a.model_dump(mode="json")
     call = data.pop("call")
     pid = data.pop("pid", None)
@@ -109,6 +118,9 @@ def event_fields(step: Step) -> dict[str, Any]:
     if isinstance(a, RecvReturn):
         fields["call"] = "recv"
         fields["phase"] = "return"
+    if isinstance(a, SpiStep) and isinstance(r, Ok) and isinstance(r.value, int):
+        made = step.after.descriptor(a.pid, r.value)
+        socket = made.socket if made else socket
     fields["args"] = data
     if isinstance(r, Pending):
         fields["phase"] = "call"
@@ -129,7 +141,7 @@ def _with_socket(fields: dict[str, Any], socket: int | None) -> dict[str, Any]:
 
 def _observed_value(a: Action, value: object, step: Step) -> Any:
     call = getattr(a, "call", "")
-    if call in ("WSASocket", "WSASocketFromInfo", "accept") and isinstance(value, int):
+    if call in ("WSASocket", "WSASocketFromInfo", "accept", "spi_step") and isinstance(value, int):
         if value == NAMES_NOTHING:
             return 0xDEAD0  # a number from the caller's table that names no socket
         return observed_handle(value)
@@ -149,17 +161,20 @@ def write_trace(
 ) -> int:
     """Write `steps` as a trace; the number of events."""
     steps = list(steps)
+    catalog = steps[0].before.catalog if steps else DEFAULT_CATALOG
     header = TraceHeader(
         implementation=implementation,
         platform="wsshare model",
         recorder=f"wsshare corpus{note}",
         profile_hint="documented",
+        catalog=list(catalog) if catalog != DEFAULT_CATALOG else None,
+        level="spi" if any(isinstance(s.action, SpiStep | CallReturn) for s in steps) else "api",
     )
     with TraceWriter(path, header) as writer:
         for n, step in enumerate(steps):
             fields = event_fields(step)
             value = step.result.value if isinstance(step.result, Ok) else None
-            if step.action.call == "WSADuplicateSocket" and isinstance(value, int):
+            if fields["call"] == "WSADuplicateSocket" and isinstance(value, int):
                 fields["info_digest"] = info_digest(value)
             writer.event(time=round(0.001 * n, 3), tid=1, **fields)
     return len(steps)

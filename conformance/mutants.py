@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 from wsshare.model import DOCUMENTED, Config, Err, Ok, Profile, Semantics, World, WsaError
 from wsshare.model.actions import (
+    Action,
     CloseSocket,
     GetSockOpt,
+    PlannedStep,
     ProcessExit,
     Recv,
     Send,
@@ -368,6 +370,103 @@ class ReturnsWrongHandle(Semantics):
         ]
 
 
+class _PlanMutant(Semantics):
+    """Begins calls with a doctored SPI plan (spi granularity)."""
+
+    def doctor(self, steps: tuple[PlannedStep, ...], w: World) -> tuple[PlannedStep, ...]:
+        raise NotImplementedError
+
+    def _begin(self, w: World, a: Action) -> list[Outcome]:
+        found = super()._begin(w, a)
+        out = []
+        for o in found:
+            call = o.world.call_of(a.pid)  # type: ignore[union-attr]
+            assert call is not None
+            doctored = call.model_copy(update={"steps": self.doctor(call.steps, w)})
+            calls = tuple(doctored if c.pid == call.pid else c for c in o.world.calls)
+            out.append(Outcome(o.result, o.world.model_copy(update={"calls": calls}), o.rules))
+        return out
+
+
+class SkipsWPUModifyIFSHandle(_PlanMutant):
+    """An IFS provider hands out its handle without WPUModifyIFSHandle (R20, R22)."""
+
+    def doctor(self, steps: tuple[PlannedStep, ...], w: World) -> tuple[PlannedStep, ...]:
+        return tuple(s for s in steps if s.function != "WPUModifyIFSHandle" or not s.allocates)
+
+
+class SkipsWPUCloseSocketHandle(_PlanMutant):
+    """A non-IFS provider closes without WPUCloseSocketHandle (R24)."""
+
+    def doctor(self, steps: tuple[PlannedStep, ...], w: World) -> tuple[PlannedStep, ...]:
+        return tuple(s for s in steps if s.function != "WPUCloseSocketHandle")
+
+
+class SubstitutesAtFirstLayer(_PlanMutant):
+    """The first layer substitutes the base's entry instead of passing the caller's info
+    on unchanged (R43)."""
+
+    def doctor(self, steps: tuple[PlannedStep, ...], w: World) -> tuple[PlannedStep, ...]:
+        base = next((s.provider for s in steps if s.decides), None)
+        return tuple(
+            s.model_copy(update={"info_entry": base}) if s.info_entry is not None and i > 0 else s
+            for i, s in enumerate(steps)
+        )
+
+
+class RoutesToDefaultEntry(Semantics):
+    """ws2_32 ignores the info's catalog entry and routes to the default entry (R17)."""
+
+    def _wsa_socket_from_info(self, w: World, a: WSASocketFromInfo) -> list[Outcome]:
+        found = super()._wsa_socket_from_info(w, a)
+        out = []
+        for o in found:
+            value = o.result.value if isinstance(o.result, Ok) else None
+            d = o.world.descriptor(a.pid, value) if isinstance(value, int) and value else None
+            if d is not None and d.origin == "info" and d.provider != 0:
+                ds = tuple(
+                    x.model_copy(update={"provider": 0}) if x == d else x
+                    for x in o.world.descriptors
+                )
+                o = Outcome(o.result, o.world.model_copy(update={"descriptors": ds}), o.rules)
+            out.append(o)
+        return out
+
+
+class LayerDropsProviderContext(Semantics):
+    """A layer rewrites the info with its own entry but loses the base's
+    dwProviderReserved (R45): the target finds nothing to adopt."""
+
+    def _wsa_duplicate_socket(self, w: World, a: WSADuplicateSocket) -> list[Outcome]:
+        found = super()._wsa_duplicate_socket(w, a)
+        out = []
+        for o in found:
+            if isinstance(o.result, Ok) and isinstance(o.result.value, int):
+                info = o.world.infos[o.result.value]
+                if o.world.catalog[info.catalog_entry].kind == "layered":
+                    dropped = info.model_copy(update={"context": "none", "holds_reference": False})
+                    o = Outcome(o.result, _put_info(o.world, dropped), o.rules)
+            out.append(o)
+        return out
+
+
+class UndocumentedProviderError(Semantics):
+    """The provider reports a reused info with WSAEFAULT, which WSPSocket's page does not
+    list (R49; WSASocket's does, so only the SPI view shows it)."""
+
+    def _reuse(self, w: World, pid: int, info: ProtocolInfo) -> list[Outcome]:
+        return [Outcome(Err(error=E.WSAEFAULT), w, ("R49",))]
+
+
+def _catalog_lies(config: Config, profile: Profile) -> Semantics:
+    """A non-IFS provider that advertises XP1_IFS_HANDLES (R25)."""
+    catalog = tuple(
+        e.model_copy(update={"xp1_ifs_handles": True}) if e.handles == "non_ifs" else e
+        for e in config.catalog
+    )
+    return Semantics(config.model_copy(update={"catalog": catalog}), profile)
+
+
 class SharingAlwaysSupported(Semantics):
     """Duplicates even on a stack that declares it cannot share (R12)."""
 
@@ -597,6 +696,61 @@ MUTANTS: tuple[Mutant, ...] = (
         trips=("returned-handles-are-open",),
     ),
     Mutant(
+        "skips-wpumodifyifshandle",
+        ("R20", "R22"),
+        "an IFS provider hands out handles without WPUModifyIFSHandle",
+        ("explore:spi-lsp",),
+        _sub(SkipsWPUModifyIFSHandle),
+        trips=("allocation-matches-provider",),
+    ),
+    Mutant(
+        "skips-wpuclosesockethandle",
+        ("R24", "R23"),
+        "a non-IFS provider closes without WPUCloseSocketHandle",
+        ("explore:spi-lsp",),
+        _sub(SkipsWPUCloseSocketHandle),
+        trips=("ws2-table-matches",),
+    ),
+    Mutant(
+        "substitutes-at-first-layer",
+        ("R43",),
+        "the first layer substitutes the base's entry",
+        ("explore:spi-chain",),
+        _sub(SubstitutesAtFirstLayer),
+        trips=("layers-pass-info-unchanged",),
+    ),
+    Mutant(
+        "routes-to-default-entry",
+        ("R17",),
+        "ws2_32 routes a materialisation to the default entry, not the info's",
+        ("explore:spi-lsp",),
+        _sub(RoutesToDefaultEntry),
+        trips=("routed-to-info-entry",),
+    ),
+    Mutant(
+        "layer-drops-provider-context",
+        ("R45", "R15"),
+        "a layer loses the base's dwProviderReserved when it rewrites the info",
+        ("C25",),
+        _sub(LayerDropsProviderContext),
+    ),
+    Mutant(
+        "undocumented-provider-error",
+        ("R49", "R47"),
+        "WSPSocket fails with WSAEFAULT, which its page does not list",
+        ("explore:spi-lsp",),
+        _sub(UndocumentedProviderError),
+        trips=("spi-errors-are-documented",),
+    ),
+    Mutant(
+        "non-ifs-advertises-ifs-handles",
+        ("R25",),
+        "a provider using WPUCreateSocketHandle sets XP1_IFS_HANDLES",
+        ("explore:spi-lsp",),
+        _catalog_lies,
+        trips=("catalog-consistent",),
+    ),
+    Mutant(
         "failed-use-consumes-info",
         ("D2",),
         "a failed WSASocket consumes the info",
@@ -611,6 +765,18 @@ MUTANTS_BY_NAME: dict[str, Mutant] = {m.name: m for m in MUTANTS}
 NOT_MUTATED: dict[str, str] = {
     "R9": "threads are not modelled: every call is made by a process, so a thread that "
     "duplicates nothing cannot be told apart from one that does",
+    "R5": "a domain, not a behaviour: the pid argument of WSPDuplicateSocket takes any "
+    "value, and R6's mutant shows what checking it means",
+    "R13": "the plan has the base's WSPDuplicateSocket, in the source, decide and prepare "
+    "everything; a provider that left work for the target would need a target-side step "
+    "the model has no place for; C11 (source closes first) and R45's mutant cover its "
+    "consequence",
+    "R14": "shares-the-source-socket checks it at both granularities; R1's mutants break it",
+    "R16": "the info is an output of the provider; R7's and R38's mutants cover the NULL buffer",
+    "R21": "the model gives IFS and non-IFS providers the same duplication step; the "
+    "difference (DuplicateHandle or not) is inside the provider",
+    "R42": "every chain's plan calls each layer in turn; R43's mutant breaks the chain",
+    "R44": "a layer's allocation kind is catalog data; R20/R22's and R24's mutants break each kind",
 }
 
 

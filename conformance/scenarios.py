@@ -28,6 +28,7 @@ from wsshare.model import (
 )
 from wsshare.model.actions import (
     Action,
+    CallReturn,
     CloseSocket,
     Connect,
     GetSockOpt,
@@ -41,6 +42,7 @@ from wsshare.model.actions import (
     RecvReturn,
     Send,
     SetSockOpt,
+    SpiStep,
     WSAAsyncSelect,
     WSADuplicateSocket,
     WSAEventSelect,
@@ -49,10 +51,36 @@ from wsshare.model.actions import (
     WSAStartup,
 )
 from wsshare.model.semantics import Outcome
-from wsshare.model.state import Done, InfoMessage, PidReply, PidRequest
+from wsshare.model.state import (
+    CatalogEntry,
+    Descriptor,
+    Done,
+    InfoMessage,
+    PidReply,
+    PidRequest,
+)
 
 E = WsaError
 Expected = Ok | Err | Pending
+
+
+# Catalogs to show the handoff through: an IFS base provider (MSAFD), a non-IFS base
+# provider, and a layered provider over the IFS base (as Microsoft's sample LSP).
+CATALOGS: dict[str, tuple[CatalogEntry, ...]] = {
+    "ifs": (CatalogEntry(id=0, name="msafd-tcp"),),
+    "non-ifs": (CatalogEntry(id=0, name="nonifs-base", handles="non_ifs", xp1_ifs_handles=False),),
+    "lsp": (
+        CatalogEntry(id=0, name="msafd-tcp"),
+        CatalogEntry(
+            id=1,
+            name="sample-lsp",
+            kind="layered",
+            handles="non_ifs",
+            xp1_ifs_handles=False,
+            next=0,
+        ),
+    ),
+}
 
 
 class _Blocked:
@@ -92,6 +120,8 @@ class Scenario:
     steps: tuple[Step, ...]
     # Profile knobs this scenario runs under, when it is about a knob (R12, say).
     knobs: tuple[tuple[str, object], ...] = ()
+    # The Winsock catalog: one IFS base provider unless the scenario is about providers.
+    catalog: tuple[CatalogEntry, ...] = CATALOGS["ifs"]
 
     def profile(self, base: Profile = DOCUMENTED) -> Profile:
         return base.model_copy(update=dict(self.knobs)) if self.knobs else base
@@ -107,6 +137,7 @@ class Scenario:
             max_infos=6,
             max_handles=6,
             channel_capacity=4,
+            catalog=self.catalog,
         )
 
 
@@ -620,7 +651,150 @@ EXTRA: tuple[Scenario, ...] = (
     ),
 )
 
-ALL_SCENARIOS: tuple[Scenario, ...] = (SEED, *SCENARIOS, *EXTRA)
+
+def _on(pid: int, handle: int, what: str, holds: Callable[[Descriptor], bool]) -> Check:
+    def check(w: World) -> bool:
+        d = w.descriptor(pid, handle)
+        return d is not None and holds(d)
+
+    return Check(f"P{pid} h{handle} {what}", check)
+
+
+_TWO_LAYERS = (
+    CatalogEntry(id=0, name="msafd-tcp"),
+    CatalogEntry(id=1, name="layer-2", kind="layered", handles="ifs", next=0),
+    CatalogEntry(
+        id=2, name="layer-1", kind="layered", handles="non_ifs", xp1_ifs_handles=False, next=1
+    ),
+)
+
+
+def _fails_to_load_in_target(error: WsaError) -> tuple[CatalogEntry, ...]:
+    return (CatalogEntry(id=0, name="msafd-tcp", load_error=error, load_fails_in=(2,)),)
+
+
+def _handoff(provider: int = 0) -> list[Step]:
+    return [
+        *startup(1, 2),
+        Call(WSASocket(pid=1, provider=provider), ok(1)),
+        Call(Connect(pid=1, handle=1), ok()),
+        *share(1, 1, 2, 0, 1),
+    ]
+
+
+# Section C's provider scenarios (C23..C30). Their SPI steps are checked at spi
+# granularity by the tests; here they run at api granularity like the others.
+PROVIDER_SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        "C23",
+        "IFS provider materialisation",
+        ("R20", "R22"),
+        2,
+        (
+            *_handoff(),
+            _on(2, 1, "was allocated by WPUModifyIFSHandle", lambda d: d.allocation == "ifs"),
+        ),
+    ),
+    Scenario(
+        "C24",
+        "Non-IFS provider materialisation and close",
+        ("R21", "R23", "R24"),
+        2,
+        (
+            *_handoff(),
+            _on(
+                2, 1, "was allocated by WPUCreateSocketHandle", lambda d: d.allocation == "non_ifs"
+            ),
+            Check("ws2_32 lists P2 h1", lambda w: (2, 1) in w.ws2_handles),
+            Call(CloseSocket(pid=2, handle=1), ok()),
+            Check("ws2_32 no longer lists P2 h1", lambda w: (2, 1) not in w.ws2_handles),
+            Call(CloseSocket(pid=2, handle=1), err(E.WSAENOTSOCK)),
+        ),
+        catalog=CATALOGS["non-ifs"],
+    ),
+    Scenario(
+        "C25",
+        "A layered provider over a base provider",
+        ("R42", "R43", "R44", "R45"),
+        2,
+        (
+            *_handoff(provider=1),
+            _on(
+                2,
+                1,
+                "belongs to the LSP and names the shared socket",
+                lambda d: d.provider == 1 and d.socket == 0 and d.allocation == "non_ifs",
+            ),
+            Call(Send(pid=2, handle=1), ok()),
+        ),
+        catalog=CATALOGS["lsp"],
+    ),
+    Scenario(
+        "C26",
+        "A two-layer chain",
+        ("R43",),
+        2,
+        (
+            *_handoff(provider=2),
+            _on(2, 1, "belongs to the top layer", lambda d: d.provider == 2),
+        ),
+        catalog=_TWO_LAYERS,
+    ),
+    Scenario(
+        "C27",
+        "The provider cannot be loaded in the target",
+        ("R48", "D2"),
+        2,
+        (
+            *startup(1, 2),
+            *connected_socket(),
+            Call(WSADuplicateSocket(pid=1, handle=1, target_pid=2), ok(0)),
+            Call(WSASocketFromInfo(pid=2, info=0), err(E.WSAEPROVIDERFAILEDINIT)),
+            Call(WSASocketFromInfo(pid=2, info=0), err(E.WSAEPROVIDERFAILEDINIT)),
+            Check("the info was not consumed", lambda w: not w.infos[0].consumed),
+        ),
+        catalog=_fails_to_load_in_target(E.WSAEPROVIDERFAILEDINIT),
+    ),
+    Scenario(
+        "C28",
+        "Corrupt or zeroed info",
+        ("R48",),
+        2,
+        (
+            *startup(1, 2),
+            *connected_socket(),
+            Call(WSASocketFromInfo(pid=2, info=None), err(E.WSAEINVAL)),
+        ),
+    ),
+    Scenario(
+        "C29",
+        "A truncated transfer reaches WSASocket as bytes that are no info",
+        ("R48",),
+        2,
+        (
+            *startup(1, 2),
+            *connected_socket(),
+            Call(WSADuplicateSocket(pid=1, handle=1, target_pid=2), ok(0)),
+            Call(WSASocketFromInfo(pid=2, info=None), err(E.WSAEINVAL)),
+            Call(WSASocketFromInfo(pid=2, info=0), ok(1)),
+        ),
+    ),
+    Scenario(
+        "C30",
+        "ANSI info given to WSASocketW",
+        ("D11", "R48"),
+        2,
+        (
+            *startup(1, 2),
+            *connected_socket(),
+            Call(WSADuplicateSocket(pid=1, handle=1, target_pid=2, variant="A"), ok(0)),
+            Call(WSASocketFromInfo(pid=2, info=0, variant="W"), err(E.WSAEINVAL)),
+            Call(WSASocketFromInfo(pid=2, info=0, variant="A"), ok(1)),
+        ),
+    ),
+)
+
+ALL_SCENARIOS: tuple[Scenario, ...] = (SEED, *SCENARIOS, *EXTRA, *PROVIDER_SCENARIOS)
 SCENARIOS_BY_ID: dict[str, Scenario] = {s.id: s for s in ALL_SCENARIOS}
 
 
@@ -632,3 +806,108 @@ def run_all(
     the implementation under test (the reference Semantics by default)."""
     make = semantics_for or (lambda c, p: Semantics(c, p))
     return {s.id: run(s, make(s.config(), s.profile(profile))) for s in ALL_SCENARIOS}
+
+
+# -- the seed's handoff at spi granularity -------------------------------------------------
+
+
+@dataclass
+class SpiRun:
+    """A scenario run at spi granularity: each API call with the SPI steps inside it."""
+
+    scenario: Scenario
+    entries: list[tuple[int | None, Action, Expected, int | None, str | None]]
+    failure: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+def run_spi(
+    scenario: Scenario, profile: Profile = DOCUMENTED, catalog: str | None = None
+) -> SpiRun:
+    """Run `scenario` at spi granularity with the chosen catalog: each call that reaches a
+    provider is begun, its SPI steps are taken in order (another process could interleave
+    here; the script does not), and its return is checked against the expectation. Fresh
+    sockets come from the top entry of the catalog."""
+    entries_catalog = CATALOGS[catalog] if catalog is not None else scenario.catalog
+    top = entries_catalog[-1].id if catalog is not None else None
+    config = scenario.config().model_copy(update={"granularity": "spi", "catalog": entries_catalog})
+    sem = Semantics(config, scenario.profile(profile))
+    world = sem.initial_worlds()[0]
+    run_ = SpiRun(scenario, [])
+    names = {e.id: e.name for e in entries_catalog}
+    for step in scenario.steps:
+        if not isinstance(step, Call):
+            continue
+        action = step.action
+        if isinstance(action, WSASocket) and top is not None:
+            action = action.model_copy(update={"provider": top})
+        pid = getattr(action, "pid", None)
+        allowed = sem.outcomes(world, action)
+        if isinstance(step.expect, _Blocked):
+            if allowed:
+                run_.failure = f"{describe(action)}: expected still blocked"
+                return run_
+            continue
+        if not allowed:
+            run_.failure = f"{describe(action)}: the model allows nothing"
+            return run_
+        first = allowed[0]
+        if (
+            isinstance(first.result, Pending)
+            and world.call_of(pid or 0) is None
+            and (first.world.call_of(pid or 0) is not None)
+        ):
+            world = first.world
+            inside: list[tuple[int | None, Action, Expected, int | None, str | None]] = []
+            while True:
+                nxt = [a for a in sem.enabled(world) if getattr(a, "pid", None) == pid]
+                inner = [a for a in nxt if isinstance(a, SpiStep | CallReturn)]
+                if not inner:
+                    run_.failure = f"{describe(action)}: the call is stuck"
+                    return run_
+                act = inner[0]
+                options = sem.outcomes(world, act)
+                if isinstance(act, CallReturn):
+                    chosen = next((o for o in options if o.result == step.expect), None)
+                    if chosen is None:
+                        shown = ", ".join(describe_result(o.result) for o in options)
+                        run_.failure = (
+                            f"{describe(action)}: expected {describe_result(step.expect)}, "
+                            f"model allows {shown}"
+                        )
+                        return run_
+                    run_.entries.append((pid, action, chosen.result, step.seed_step, None))
+                    run_.entries.extend(inside)
+                    world = chosen.world
+                    break
+                chosen = _steering(options, world, act, step.expect)
+                got = chosen.result
+                shown = (
+                    f"OK, handle h{got.value}"
+                    if isinstance(got, Ok) and isinstance(got.value, int)
+                    else describe_result(got)
+                )
+                label = f"↳ {act.function} [{names[act.provider]}] → {shown}"
+                inside.append((pid, act, chosen.result, step.seed_step, label))
+                world = chosen.world
+            continue
+        chosen = next((o for o in allowed if o.result == step.expect), None)
+        if chosen is None:
+            run_.failure = f"{describe(action)}: expected {describe_result(step.expect)}"
+            return run_
+        run_.entries.append((pid, action, chosen.result, step.seed_step, None))
+        world = chosen.world
+    return run_
+
+
+def _steering(options: list[Outcome], world: World, act: SpiStep, expect: Expected) -> Outcome:
+    """At a deciding step with several outcomes, take the one whose call result is the
+    scenario's expectation."""
+    for o in options:
+        call = o.world.call_of(act.pid)
+        if call is not None and call.result == expect:
+            return o
+    return options[0]

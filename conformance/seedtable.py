@@ -59,6 +59,10 @@ def call_label(action: Action) -> str:
     if "info" in data:
         info = data.pop("info")
         args.append("bytes that are no info" if info is None else f"info #{info}")
+    if data.get("variant") == "W":
+        data.pop("variant")  # the W functions are the default; show only the A ones
+    if data.get("provider") == 0:
+        data.pop("provider")  # the default catalog entry
     for key, value in data.items():
         args.append(f"{key}={value}")
     return f"{name} {' '.join(args)}".strip()
@@ -101,6 +105,8 @@ class TableEntry:
     action: Action
     result: Ok | Err | Pending
     step: int | None = None
+    # Replaces the rendering of the call (an SPI step names its provider, say).
+    label: str | None = None
 
 
 def build_rows(entries: list[TableEntry], source_pid: int, target_pid: int) -> list[Row]:
@@ -113,7 +119,7 @@ def build_rows(entries: list[TableEntry], source_pid: int, target_pid: int) -> l
             row = Row(key, [], "", [])
             by_step[key] = row
             rows.append(row)
-        text = f"{call_label(e.action)} → {result_label(e.action, e.result)}"
+        text = e.label or f"{call_label(e.action)} → {result_label(e.action, e.result)}"
         if isinstance(e.action, IpcSend):
             row.ipc = _arrow(e.pid, e.action.to, source_pid, target_pid)
         if isinstance(e.action, PeerSend | PeerSeesClose):

@@ -29,6 +29,7 @@ from pydantic import (
 
 from wsshare.model import WsaError
 from wsshare.model.actions import ACTION_TYPES, Action
+from wsshare.model.state import CatalogEntry
 
 FORMAT = "wsshare-trace"
 VERSION = 1
@@ -59,6 +60,11 @@ class TraceHeader(_Strict):
     )
     unobserved: list[Unobservable] = Field(
         default_factory=list, description="families of steps the recorder could not see"
+    )
+    catalog: list[CatalogEntry] | None = Field(
+        None,
+        description="the Winsock catalog (as WSAEnumProtocols lists it), when it is not one "
+        "IFS base provider; catalog entry ids in events index this list",
     )
 
 

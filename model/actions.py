@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, NonNegativeInt
 
 from .errors import WsaError
-from .state import Frozen, HandleArg, InfoId, Message, Pid
+from .state import Frozen, HandleArg, InfoId, Message, Pid, World
 
 # -- process life --------------------------------------------------------------------
 
@@ -48,10 +48,12 @@ class WSACleanup(Frozen):
 
 
 class WSASocket(Frozen):
-    """WSASocket with lpProtocolInfo NULL: a fresh socket from the default provider."""
+    """WSASocket for a fresh socket from catalog entry `provider` (the default entry,
+    0, when the application names none)."""
 
     call: Literal["WSASocket"] = "WSASocket"
     pid: Pid
+    provider: NonNegativeInt = 0
 
 
 class WSASocketFromInfo(Frozen):
@@ -63,6 +65,8 @@ class WSASocketFromInfo(Frozen):
     call: Literal["WSASocketFromInfo"] = "WSASocketFromInfo"
     pid: Pid
     info: InfoId | None
+    # WSASocketW takes a WSAPROTOCOL_INFOW, WSASocketA the ANSI structure (D11).
+    variant: Literal["W", "A"] = "W"
 
 
 class Bind(Frozen):
@@ -99,6 +103,7 @@ class WSADuplicateSocket(Frozen):
     handle: HandleArg
     target_pid: NonNegativeInt
     buffer: bool = True
+    variant: Literal["W", "A"] = "W"
 
 
 class CloseSocket(Frozen):
@@ -205,6 +210,33 @@ class PeerSeesClose(Frozen):
     socket: NonNegativeInt
 
 
+SpiFunction = Literal[
+    "WSPSocket",
+    "WSPDuplicateSocket",
+    "WSPCloseSocket",
+    "WPUModifyIFSHandle",
+    "WPUCreateSocketHandle",
+    "WPUCloseSocketHandle",
+]
+
+
+class SpiStep(Frozen):
+    """The next SPI step of the call process `pid` is inside of (spi granularity):
+    `function` of catalog entry `provider` runs."""
+
+    call: Literal["spi_step"] = "spi_step"
+    pid: Pid
+    function: SpiFunction
+    provider: NonNegativeInt
+
+
+class CallReturn(Frozen):
+    """The API call process `pid` is inside of returns to the application."""
+
+    call: Literal["call_return"] = "call_return"
+    pid: Pid
+
+
 Action = Annotated[
     ProcessStart
     | ProcessExit
@@ -229,7 +261,9 @@ Action = Annotated[
     | IpcSend
     | IpcRecv
     | PeerSend
-    | PeerSeesClose,
+    | PeerSeesClose
+    | SpiStep
+    | CallReturn,
     Field(discriminator="call"),
 ]
 
@@ -258,7 +292,27 @@ ACTION_TYPES: tuple[type[Frozen], ...] = (
     IpcRecv,
     PeerSend,
     PeerSeesClose,
+    SpiStep,
+    CallReturn,
 )
+
+
+class PlannedStep(Frozen):
+    """One SPI step of a call in progress.
+
+    `decides` marks the step where the provider decides the call's outcome (the API
+    transition is applied there); `allocates` marks the step that allocates the
+    application's handle; `info_entry` is the catalog entry of the WSAPROTOCOL_INFO this
+    step receives (a layer passes its chain's entry on unchanged, the last layer
+    substitutes the base's own entry, R43).
+    """
+
+    function: SpiFunction
+    provider: NonNegativeInt
+    decides: bool = False
+    allocates: bool = False
+    info_entry: NonNegativeInt | None = None
+
 
 # The name a call has in the seed's SPI table, beside the API call it stands for.
 SPI_NAME: dict[str, str] = {
@@ -341,3 +395,20 @@ def describe_result(result: Ok | Err | Pending) -> str:
     if isinstance(value, Frozen):
         return f"OK {value.model_dump(mode='json')}"
     return f"OK {value}"
+
+
+class InCall(Frozen):
+    """An API call in progress at spi granularity: the call, its SPI steps, how many have
+    run, and the result once a step (or ws2_32) decided it."""
+
+    pid: Pid
+    action: Action
+    steps: tuple[PlannedStep, ...]
+    done: NonNegativeInt = 0
+    result: Result | None = None
+
+    def next_step(self) -> PlannedStep | None:
+        return self.steps[self.done] if self.done < len(self.steps) else None
+
+
+World.model_rebuild(_types_namespace={"InCall": InCall})

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .state import Frozen
+from .state import DEFAULT_CATALOG, CatalogEntry, Frozen, chain, entry_of
 
 Family = Literal[
     "lifecycle",  # process start and exit
@@ -73,6 +73,10 @@ class Config(Frozen):
     max_handles: int = Field(ge=1, le=LIMIT)
     channel_capacity: int = Field(ge=0, le=LIMIT)
     families: frozenset[Family] = ALL_FAMILIES
+    # "api": one atomic step per call; "spi": calls that reach a provider are a begin
+    # step, the provider's SPI steps and a return step, and other processes interleave.
+    granularity: Literal["api", "spi"] = "api"
+    catalog: tuple[CatalogEntry, ...] = DEFAULT_CATALOG
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:
@@ -85,7 +89,23 @@ class Config(Frozen):
                 f"startups_at_start ({self.startups_at_start}) exceeds max_startups "
                 f"({self.max_startups})"
             )
+        ids = [e.id for e in self.catalog]
+        if ids != list(range(len(ids))) or not ids:
+            raise ValueError("catalog: entry ids must be 0, 1, 2, ... in order")
+        for e in self.catalog:
+            if e.kind == "layered" and (e.next is None or not 0 <= e.next < len(ids)):
+                raise ValueError(f"catalog: layer {e.name!r} needs `next`, an entry id")
+            if e.kind == "base" and e.next is not None:
+                raise ValueError(f"catalog: base provider {e.name!r} has no `next`")
+        for e in self.catalog:
+            chain(self.catalog, e.id)  # rejects cycles
         return self
+
+    def entry(self, entry_id: int) -> CatalogEntry | None:
+        return entry_of(self.catalog, entry_id)
+
+    def chain(self, entry_id: int) -> tuple[CatalogEntry, ...]:
+        return chain(self.catalog, entry_id)
 
     def has(self, family: Family) -> bool:
         return family in self.families

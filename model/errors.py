@@ -99,3 +99,38 @@ CLOSESOCKET_ERRORS: frozenset[WsaError] = frozenset(
         E.WSAEWOULDBLOCK,
     }
 )
+
+
+# R47: the codes WSPDuplicateSocket documents (no WSAEFAULT).
+WSPDUPLICATESOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {
+        E.WSAENETDOWN,
+        E.WSAEINVAL,
+        E.WSAEINPROGRESS,
+        E.WSAEMFILE,
+        E.WSAENOBUFS,
+        E.WSAENOTSOCK,
+        # R12: a provider without sharing (Windows CE).
+        E.WSASYSCALLFAILURE,
+    }
+)
+
+# R49: the codes WSPSocket documents.
+WSPSOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {
+        E.WSAENETDOWN,
+        E.WSAEAFNOSUPPORT,
+        E.WSAEINPROGRESS,
+        E.WSAEMFILE,
+        E.WSAENOBUFS,
+        E.WSAEPROTONOSUPPORT,
+        E.WSAEPROTOTYPE,
+        E.WSAESOCKTNOSUPPORT,
+        E.WSAEINVAL,
+    }
+)
+
+# R50: the codes WSPCloseSocket documents.
+WSPCLOSESOCKET_ERRORS: frozenset[WsaError] = frozenset(
+    {E.WSAENETDOWN, E.WSAEINPROGRESS, E.WSAENOTSOCK, E.WSAEWOULDBLOCK}
+)

@@ -24,6 +24,7 @@ from .actions import (
     Recv,
     RecvReturn,
     Send,
+    SpiStep,
     WSADuplicateSocket,
     WSASocket,
     WSASocketFromInfo,
@@ -33,6 +34,9 @@ from .errors import (
     DUPLICATE_SOCKET_ERRORS,
     ENVIRONMENTAL,
     WSASOCKET_ERRORS,
+    WSPCLOSESOCKET_ERRORS,
+    WSPDUPLICATESOCKET_ERRORS,
+    WSPSOCKET_ERRORS,
     WsaError,
 )
 from .profiles import Profile
@@ -208,6 +212,51 @@ def _released_sockets_quiet(w: World, _: Profile) -> str | None:
     return None
 
 
+def _allocation_matches_provider(w: World, profile: Profile) -> str | None:
+    busy = {c.pid for c in w.calls}
+    for d in w.descriptors:
+        if d.pid in busy or profile.wpu_create_socket_handle == "unimplemented":
+            continue
+        want = w.catalog[d.provider].handles
+        if d.allocation != want:
+            how = "no allocation" if d.allocation is None else f"a {d.allocation} allocation"
+            return (
+                f"P{d.pid} h{d.handle} of {w.catalog[d.provider].name} ({want} handles) got {how}"
+            )
+    return None
+
+
+def _ws2_table_matches(w: World, _: Profile) -> str | None:
+    busy = {c.pid for c in w.calls}
+    made = {(d.pid, d.handle) for d in w.descriptors if d.allocation == "non_ifs"}
+    table = {x for x in w.ws2_handles if x[0] not in busy}
+    made = {x for x in made if x[0] not in busy}
+    if table - made:
+        pid, h = sorted(table - made)[0]
+        return f"ws2_32 still lists P{pid} h{h}, whose socket was closed"
+    if made - table:
+        pid, h = sorted(made - table)[0]
+        return f"P{pid} h{h} came from WPUCreateSocketHandle but ws2_32 does not list it"
+    return None
+
+
+def _catalog_consistent(w: World, _: Profile) -> str | None:
+    for e in w.catalog:
+        if e.handles == "non_ifs" and e.xp1_ifs_handles:
+            return f"{e.name} makes handles with WPUCreateSocketHandle but sets XP1_IFS_HANDLES"
+    return None
+
+
+def _routed_to_info_entry(w: World, _: Profile) -> str | None:
+    for d in w.descriptors:
+        if d.info is not None and d.provider != w.infos[d.info].catalog_entry:
+            return (
+                f"P{d.pid} h{d.handle} came from info {d.info} of catalog entry "
+                f"{w.infos[d.info].catalog_entry} but belongs to entry {d.provider}"
+            )
+    return None
+
+
 def _documented_reuse(p: Profile) -> bool:
     return p.reuse_outcomes == frozenset({"einval"})
 
@@ -224,7 +273,38 @@ def _documented_cleanup(p: Profile) -> bool:
     return p.cleanup_closes_descriptors
 
 
+def _handles_implemented(p: Profile) -> bool:
+    return p.wpu_create_socket_handle == "implemented"
+
+
 WORLD_INVARIANTS: tuple[WorldInvariant, ...] = (
+    WorldInvariant(
+        "allocation-matches-provider",
+        ("R20", "R22", "R23"),
+        "every handle was allocated as its provider's kind demands: WPUModifyIFSHandle "
+        "for IFS providers, WPUCreateSocketHandle for the others",
+        _allocation_matches_provider,
+        _handles_implemented,
+    ),
+    WorldInvariant(
+        "ws2-table-matches",
+        ("R23", "R24"),
+        "ws2_32's table holds exactly the open handles made by WPUCreateSocketHandle",
+        _ws2_table_matches,
+        _handles_implemented,
+    ),
+    WorldInvariant(
+        "catalog-consistent",
+        ("R25",),
+        "no provider that uses WPUCreateSocketHandle advertises XP1_IFS_HANDLES",
+        _catalog_consistent,
+    ),
+    WorldInvariant(
+        "routed-to-info-entry",
+        ("R17",),
+        "a descriptor made from an info belongs to the info's catalog entry",
+        _routed_to_info_entry,
+    ),
     WorldInvariant(
         "descriptors-name-open-sockets",
         ("R33",),
@@ -346,6 +426,8 @@ def _failure_changes_nothing(
     if not isinstance(outcome.result, Err):
         return None
     after = outcome.world
+    # At spi granularity a failing step still moves the call along.
+    after = after.model_copy(update={"calls": before.calls})
     if isinstance(action, RecvReturn):
         # The cancelled call is gone; nothing else may change.
         after = after.model_copy(update={"pending": before.pending})
@@ -375,7 +457,66 @@ def _success_returns_open_handle(
     return None
 
 
+_SPI_CATALOGUES: dict[str, tuple[frozenset[WsaError], str]] = {
+    "WSPDuplicateSocket": (WSPDUPLICATESOCKET_ERRORS, "R47"),
+    "WSPSocket": (WSPSOCKET_ERRORS, "R49"),
+    "WSPCloseSocket": (WSPCLOSESOCKET_ERRORS, "R50"),
+}
+
+
+def _spi_error_in_catalogue(_: World, action: Action, outcome: Outcome, __: Profile) -> str | None:
+    if not isinstance(action, SpiStep) or not isinstance(outcome.result, Err):
+        return None
+    entry = _SPI_CATALOGUES.get(action.function)
+    if entry is None:
+        return f"{action.function} cannot fail in the model, but failed"
+    allowed, rule = entry
+    if outcome.result.error not in allowed:
+        return (
+            f"{action.function} failed with {outcome.result.error.name}, not in its list ({rule})"
+        )
+    return None
+
+
+def _layers_pass_info_unchanged(
+    before: World, action: Action, _: Outcome, __: Profile
+) -> str | None:
+    """R43: a layer hands the next layer the caller's info unchanged; only the last
+    layer substitutes the base provider's own entry."""
+    if not isinstance(action, SpiStep) or action.function not in (
+        "WSPSocket",
+        "WSPDuplicateSocket",
+    ):
+        return None
+    call = before.call_of(action.pid)
+    step = call.next_step() if call is not None else None
+    if call is None or step is None or step.info_entry is None:
+        return None
+    entry = before.catalog[step.provider]
+    top = call.steps[0].provider
+    want = entry.id if entry.kind == "base" else top
+    if step.info_entry != want:
+        return (
+            f"{action.function} of {entry.name} received the info of entry "
+            f"{step.info_entry}, not {want}"
+        )
+    return None
+
+
 EDGE_INVARIANTS: tuple[EdgeInvariant, ...] = (
+    EdgeInvariant(
+        "spi-errors-are-documented",
+        ("R47", "R49", "R50"),
+        "a provider's SPI function fails only with a code its page lists",
+        _spi_error_in_catalogue,
+    ),
+    EdgeInvariant(
+        "layers-pass-info-unchanged",
+        ("R43",),
+        "each layer passes the caller's info on unchanged; the last layer substitutes the "
+        "base provider's entry",
+        _layers_pass_info_unchanged,
+    ),
     EdgeInvariant(
         "errors-are-documented",
         ("R46", "R48", "R50"),

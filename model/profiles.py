@@ -50,13 +50,23 @@ class Profile(Frozen):
     registration_on_owner_close: Literal["cancelled", "survives"] = "cancelled"
     # R39/D10: WSACleanup of the last startup closes the process's descriptors.
     cleanup_closes_descriptors: bool = True
+    # D4/D5: a materialisation after the socket was released (possible only when infos
+    # do not pin it): "einval", or "zombie": a descriptor to the closed shared state,
+    # which closesocket then refuses with WSAENOTSOCK (ReactOS).
+    use_of_released_info: Literal["einval", "zombie"] = "einval"
+    # D15: WPUCreateSocketHandle implemented, or a stub returning 0 (ReactOS), which
+    # leaves non-IFS providers without handles.
+    wpu_create_socket_handle: Literal["implemented", "unimplemented"] = "implemented"
     # Environmental failures (WSAENETDOWN, WSAENOBUFS, WSAEMFILE) as extra outcomes that
     # change no state; off by default so that they do not swamp exploration.
     environmental_errors: bool = False
 
+    # Per knob, the observation the value rests on, or "unverified".
+    evidence: dict[str, str] = Field(default_factory=dict)
+
     def knobs(self) -> dict[str, object]:
-        """The knob values, without the name and description."""
-        return self.model_dump(mode="json", exclude={"name", "description"})
+        """The knob values, without the name, description and evidence."""
+        return self.model_dump(mode="json", exclude={"name", "description", "evidence"})
 
 
 DOCUMENTED = Profile(
@@ -67,7 +77,98 @@ DOCUMENTED = Profile(
     ),
 )
 
-PROFILES: dict[str, Profile] = {DOCUMENTED.name: DOCUMENTED}
+_WE = "windows-evidence.md"
+WINDOWS = DOCUMENTED.model_copy(
+    update={
+        "name": "windows",
+        "description": (
+            "documented, with what Windows was observed to do where the pages are silent "
+            "(the answers of windows-evidence.md; nothing here was measured on Windows by "
+            "this project)."
+        ),
+        "reuse_outcomes": frozenset({"einval", "same_handle"}),
+        "duplicate_to_exited": "emfile",
+        "registration_on_owner_close": "survives",
+        "evidence": {
+            "reuse_outcomes": f"{_WE} D3: one handle is pre-placed per duplication, so reuse "
+            "cannot add a reference; whether it fails (WSASocket page) or returns the same "
+            "value (.NET docs, Wine, ReactOS) is unverified: both allowed",
+            "duplicate_to_exited": f"{_WE} D6: WCF's SMSvcHost reports 10024 for a worker "
+            "that is exiting or has exited; libuv #505",
+            "registration_on_owner_close": f"{_WE} D9: unverified; AFD signals per endpoint "
+            "and cleans up at the last handle",
+            "wrong_process_outcomes": f"{_WE} D1: the handle value means nothing in a third "
+            "process; the error code is unverified",
+            "failed_use_consumes_info": f"{_WE} D2: Rust std retries WSASocketW with the same "
+            "info after WSAEINVAL (rust-lang/rust PR #66835)",
+            "info_pins_socket": f"{_WE} D4/D5: CPython testShare, .NET TcpServerHandler, "
+            "libuv ipc_tcp_connection close the source first; Cygwin 27bbefdef sees the "
+            "leak of an unused info",
+            "validate_target_pid": f"{_WE} D6: Wine's tests (not todo_wine) and .NET's "
+            "DuplicateAndClose_TargetProcessDoesNotExist",
+            "sharing_supported": "every Windows NT since 4.0 shares sockets (KB198663)",
+            "cleanup_closes_descriptors": f"{_WE} D10: unverified with open shared "
+            "descriptors; Apache closes its listeners before WSACleanup",
+            "use_of_released_info": "not reachable: infos pin their socket (D5)",
+            "wpu_create_socket_handle": "Microsoft's sample LSPs call it (MS-LSP)",
+            "environmental_errors": "off: not part of the protocol",
+        },
+    }
+)
+
+WINE_8 = DOCUMENTED.model_copy(
+    update={
+        "name": "wine-8.0",
+        "description": (
+            "Wine 8.0's ws2_32 (dlls/ws2_32/socket.c): the handle is duplicated into the "
+            "target at WSADuplicateSocket; WSASocket returns the handle value the info "
+            "carries, checking nothing."
+        ),
+        "reuse_outcomes": frozenset({"same_handle"}),
+        "wrong_process_outcomes": frozenset({"foreign_handle"}),
+        "duplicate_to_exited": "dead_info",
+        "evidence": {
+            "reuse_outcomes": "semantics.md B.1: WSASocketW returns dwServiceFlags3 again; "
+            "socket_list_add does not de-duplicate",
+            "wrong_process_outcomes": "semantics.md B.1: no target check; the value is read "
+            "in the caller's handle table (research/wine wrong_pid, wrong_pid_alias)",
+            "duplicate_to_exited": "semantics.md B.1: the DuplicateHandle result is not "
+            "checked, so a dead target yields an info that names nothing",
+            "info_pins_socket": "semantics.md B.1: the handle lives in the target until it "
+            "exits (research/wine unmaterialized_ref)",
+            "validate_target_pid": "semantics.md B.1: OpenProcess fails for 0 and ~0 -> WSAEINVAL",
+            "registration_on_owner_close": "unverified",
+        },
+    }
+)
+
+REACTOS = DOCUMENTED.model_copy(
+    update={
+        "name": "reactos",
+        "description": (
+            "ReactOS ws2_32 and msafd: the shared state counts materialised descriptors "
+            "only; WPUCreateSocketHandle is a stub."
+        ),
+        "reuse_outcomes": frozenset({"same_handle"}),
+        "info_pins_socket": False,
+        "use_of_released_info": "zombie",
+        "wpu_create_socket_handle": "unimplemented",
+        "evidence": {
+            "info_pins_socket": "semantics.md B.2: msafd's RefCount counts WSPSocket calls; "
+            "the source's close ends the shared state before the target materialises",
+            "use_of_released_info": "semantics.md B.2: WSPCloseSocket on a SocketClosed "
+            "state fails with WSAENOTSOCK and leaks the handle",
+            "wpu_create_socket_handle": "semantics.md B.2: WPUCreateSocketHandle is "
+            "UNIMPLEMENTED and returns 0",
+            "reuse_outcomes": "semantics.md B.2: reuse maps the section again and returns "
+            "the same handle value",
+            "wrong_process_outcomes": "semantics.md B.2: MapViewOfFile of a foreign section "
+            "handle usually fails: WSAEINVAL",
+        },
+    }
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (DOCUMENTED, WINDOWS, WINE_8, REACTOS)}
 
 
 def get_profile(name: str) -> Profile:

@@ -2,7 +2,8 @@
 
 Statements are ours; sources are the pages and code they come from. Status:
 - "implemented": `implemented_by` names the transitions, invariants and profile knobs;
-- "deferred": another issue takes it (`issue` says which), with the reason;
+- "deferred": another issue takes it (`issue` says which), with the reason (none is,
+  since the SPI model landed);
 - "out_of_scope": the model leaves it out on purpose; `reason` says why.
 """
 
@@ -60,24 +61,9 @@ class Rule(Frozen):
         return tuple(SOURCES.get(key, key) for key in self.sources)
 
 
-SPI_ISSUE = 3
-SPI_REASON = "an SPI-level obligation of providers; the api granularity has no provider steps"
-
-
 def _impl(rid: str, statement: str, sources: tuple[str, ...], *by: str) -> Rule:
     return Rule(
         id=rid, statement=statement, sources=sources, status="implemented", implemented_by=by
-    )
-
-
-def _spi(rid: str, statement: str, sources: tuple[str, ...]) -> Rule:
-    return Rule(
-        id=rid,
-        statement=statement,
-        sources=sources,
-        status="deferred",
-        issue=SPI_ISSUE,
-        reason=SPI_REASON,
     )
 
 
@@ -121,7 +107,13 @@ RULES: tuple[Rule, ...] = (
         "invariant materialised-in-target",
         "knob wrong_process_outcomes",
     ),
-    _spi("R5", "At the SPI the target process id may be any 32-bit value.", ("SAN-DUP",)),
+    _impl(
+        "R5",
+        "At the SPI the target process id may be any 32-bit value.",
+        ("SAN-DUP",),
+        "abstraction: the pid argument takes 0, the pids of the run and a value naming no process",
+        "spi.plan",
+    ),
     _impl(
         "R6",
         "Duplicating for pid 0 or a pid that names no process fails with WSAEINVAL "
@@ -173,74 +165,107 @@ RULES: tuple[Rule, ...] = (
         "Semantics._wsa_duplicate_socket",
         "knob sharing_supported",
     ),
-    _spi(
+    _impl(
         "R13",
         "The provider's WSPDuplicateSocket does all the work that makes the info "
         "usable in the target.",
         ("SHARED-SPI",),
+        "spi.plan",
+        "Semantics._wsa_duplicate_socket",
+        "Semantics._wsa_socket_from_info",
     ),
-    _spi(
+    _impl(
         "R14",
         "The provider's WSPSocket returns a descriptor to the common underlying socket.",
         ("DUP-SPI",),
+        "Semantics._wsa_socket_from_info",
+        "invariant shares-the-source-socket",
     ),
-    _spi(
+    _impl(
         "R15",
         "The provider may keep private context, such as a handle already duplicated "
         "into the target, in dwProviderReserved.",
         ("DUP-SPI", "PINFO"),
+        "Semantics._wsa_duplicate_socket",
+        "Semantics._wsa_socket_from_info",
     ),
-    _spi(
-        "R16", "lpProtocolInfo is a caller-supplied buffer that the provider fills.", ("DUP-SPI",)
+    _impl(
+        "R16",
+        "lpProtocolInfo is a caller-supplied buffer that the provider fills.",
+        ("DUP-SPI",),
+        "Semantics._wsa_duplicate_socket",
+        "Semantics._decided",
     ),
-    _spi(
+    _impl(
         "R17",
         "ws2_32 routes WSASocket with an info to the provider of the info's catalog entry.",
         ("WSASOCKET", "PINFO"),
+        "spi.plan",
+        "Semantics._wsa_socket_from_info",
+        "invariant routed-to-info-entry",
     ),
-    _spi(
+    _out(
         "R18",
         "af, type and protocol may be FROM_PROTOCOL_INFO and reach the provider unchanged.",
         ("WSASOCKET",),
+        "the model's WSASocket with an info always passes FROM_PROTOCOL_INFO, as CPython, "
+        ".NET and libuv do; explicit values (D14) are not modelled",
     ),
-    _spi(
+    _out(
         "R19",
         "A provider's WSPSocket accepts FROM_PROTOCOL_INFO and 0 for af and type.",
         ("WSPSOCKET",),
+        "follows from R18's abstraction: every WSPSocket of the model "
+        "receives FROM_PROTOCOL_INFO, and none refuses it",
     ),
-    _spi(
+    _impl(
         "R20",
         "Every new descriptor, duplicates included, is allocated with "
         "WPUModifyIFSHandle (IFS) or WPUCreateSocketHandle (non-IFS).",
         ("DUP-SPI",),
+        "spi.plan",
+        "Semantics._spi_step",
+        "Semantics._new_descriptor",
+        "invariant allocation-matches-provider",
     ),
-    _spi(
+    _impl(
         "R21",
         "IFS providers may duplicate with DuplicateHandle; non-IFS providers must "
         "do it in WSPDuplicateSocket.",
         ("DUP-SPI",),
+        "spi.plan",
     ),
-    _spi(
+    _impl(
         "R22",
         "An IFS provider passes each new handle through WPUModifyIFSHandle and then "
         "uses only the returned value.",
         ("WPUMODIFY",),
+        "spi.plan",
+        "Semantics._spi_step",
+        "invariant allocation-matches-provider",
     ),
-    _spi(
+    _impl(
         "R23",
         "A non-IFS provider hands out only handles ws2_32 issued, each with its context.",
         ("DESC", "WPUCREATE"),
+        "Semantics._spi_step",
+        "invariant ws2-table-matches",
+        "invariant allocation-matches-provider",
     ),
-    _spi(
+    _impl(
         "R24",
         "WPUCloseSocketHandle removes a WPUCreateSocketHandle handle; a second "
         "removal fails with WSAENOTSOCK.",
         ("WPUCLOSE",),
+        "spi.plan",
+        "Semantics._spi_step",
+        "invariant ws2-table-matches",
     ),
-    _spi(
+    _impl(
         "R25",
         "A provider that uses WPUCreateSocketHandle does not advertise XP1_IFS_HANDLES.",
         ("WPUCREATE", "DESC"),
+        "invariant catalog-consistent",
     ),
     _impl(
         "R26",
@@ -269,15 +294,13 @@ RULES: tuple[Rule, ...] = (
         "Semantics._connect",
         "Semantics._ioctl_nonblocking",
     ),
-    Rule(
-        id="R29",
-        statement="On Windows a descriptor materialised before the source was "
-        "bound does not behave as bound (recvfrom fails with WSAEINVAL).",
-        sources=("WINE-TEST",),
-        status="deferred",
-        issue=SPI_ISSUE,
-        reason="observed Windows behaviour that contradicts R28; it belongs to the windows "
-        "profile, which needs a per-descriptor snapshot",
+    _out(
+        "R29",
+        "On Windows a descriptor materialised before the source was bound does not "
+        "behave as bound (recvfrom fails with WSAEINVAL).",
+        ("WINE-TEST",),
+        "per-descriptor snapshots of user-mode state (windows-evidence D7) are not "
+        "modelled yet: the model keeps one shared state per socket (R28)",
     ),
     _impl(
         "R30",
@@ -295,15 +318,12 @@ RULES: tuple[Rule, ...] = (
         "Semantics._ioctl_nonblocking",
         "Semantics._recv",
     ),
-    Rule(
-        id="R32",
-        statement="A completion port bound in one process blocks asynchronous "
-        "use through a clone (observed).",
-        sources=("NET-UOO", "NET-TEST"),
-        status="deferred",
-        issue=SPI_ISSUE,
-        reason="completion ports are part of the windows profile's per-socket kernel "
-        "state (windows-evidence D7)",
+    _out(
+        "R32",
+        "A completion port bound in one process blocks asynchronous use through a "
+        "clone (observed).",
+        ("NET-UOO", "NET-TEST"),
+        "completion ports and overlapped I/O are not modelled; the model's I/O is synchronous",
     ),
     _impl(
         "R33",
@@ -373,28 +393,35 @@ RULES: tuple[Rule, ...] = (
         ("KB198663",),
         "a defect of an obsolete platform; no profile models Windows 9x",
     ),
-    _spi(
+    _impl(
         "R42",
         "A layered provider implements WSPDuplicateSocket and calls the next layer's.",
         ("DUP-SPI",),
+        "spi.plan",
     ),
-    _spi(
+    _impl(
         "R43",
         "A layer passes the caller's info on unchanged and substitutes the base "
         "entry only when the next element is the base.",
         ("DUP-SPI", "WSPSOCKET"),
+        "spi.plan",
+        "invariant layers-pass-info-unchanged",
     ),
-    _spi(
+    _impl(
         "R44",
         "An LSP mints its handles with WPUCreateSocketHandle or re-tags the base "
         "handle with WPUModifyIFSHandle.",
         ("WPUCREATE", "WPUMODIFY"),
+        "spi.plan",
+        "invariant allocation-matches-provider",
     ),
-    _spi(
+    _impl(
         "R45",
         "Microsoft's sample LSP keeps the lower provider's dwProviderReserved and "
         "forwards it to the lower WSPSocket.",
         ("MS-LSP",),
+        "Semantics._wsa_duplicate_socket",
+        "Semantics._wsa_socket_from_info",
     ),
     _impl(
         "R46",
@@ -402,10 +429,12 @@ RULES: tuple[Rule, ...] = (
         ("DUP-API",),
         "invariant errors-are-documented",
     ),
-    _spi(
+    _impl(
         "R47",
         "WSPDuplicateSocket fails only with the codes its page lists (no WSAEFAULT).",
         ("DUP-SPI", "SAN-DUP"),
+        "invariant spi-errors-are-documented",
+        "Semantics._decided",
     ),
     _impl(
         "R48",
@@ -414,7 +443,12 @@ RULES: tuple[Rule, ...] = (
         "invariant errors-are-documented",
         "Semantics._wsa_socket_from_info",
     ),
-    _spi("R49", "WSPSocket fails only with the codes its page lists.", ("WSPSOCKET",)),
+    _impl(
+        "R49",
+        "WSPSocket fails only with the codes its page lists.",
+        ("WSPSOCKET",),
+        "invariant spi-errors-are-documented",
+    ),
     _impl(
         "R50",
         "closesocket fails only with the codes its page lists.",

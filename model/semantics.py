@@ -24,14 +24,17 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from . import spi
 from .actions import (
     Accept,
     Action,
     Bind,
+    CallReturn,
     CloseSocket,
     Connect,
     Err,
     GetSockOpt,
+    InCall,
     IoctlNonblocking,
     IpcRecv,
     IpcSend,
@@ -46,6 +49,7 @@ from .actions import (
     RecvReturn,
     Send,
     SetSockOpt,
+    SpiStep,
     WSAAsyncSelect,
     WSACleanup,
     WSADuplicateSocket,
@@ -57,10 +61,12 @@ from .actions import (
 from .config import Config
 from .errors import ENVIRONMENTAL, WsaError
 from .profiles import DOCUMENTED, Profile
+from .spi import SPI_CALLS
 from .state import (
     NONEXISTENT_PID,
     Channel,
     Descriptor,
+    DescriptorOrigin,
     Done,
     Frozen,
     InfoContext,
@@ -74,6 +80,8 @@ from .state import (
     Registration,
     UnderlyingSocket,
     World,
+    chain,
+    entry_of,
 )
 
 E = WsaError
@@ -131,6 +139,28 @@ def _put_channel(w: World, src: int, dst: int, messages: tuple[Message, ...]) ->
     return w.model_copy(update={"channels": tuple(sorted(others, key=lambda c: (c.src, c.dst)))})
 
 
+def _replace_descriptor(w: World, old: Descriptor, new: Descriptor) -> World:
+    return w.model_copy(
+        update={"descriptors": _sorted_descriptors([new if d == old else d for d in w.descriptors])}
+    )
+
+
+def _put_call(w: World, call: InCall) -> World:
+    calls = [c for c in w.calls if c.pid != call.pid]
+    return w.model_copy(update={"calls": tuple(sorted((*calls, call), key=lambda c: c.pid))})
+
+
+# The rules each SPI function's step stands for.
+_SPI_RULES: dict[str, tuple[str, ...]] = {
+    "WSPSocket": ("R14", "R17", "R43", "R49"),
+    "WSPDuplicateSocket": ("R5", "R13", "R15", "R16", "R21", "R42", "R43", "R45", "R47"),
+    "WSPCloseSocket": ("R33", "R50"),
+    "WPUModifyIFSHandle": ("R20", "R22", "R44"),
+    "WPUCreateSocketHandle": ("R20", "R23", "R44"),
+    "WPUCloseSocketHandle": ("R24",),
+}
+
+
 def _release_unreferenced(w: World, touched: Iterable[int]) -> tuple[World, bool]:
     """Close each socket in `touched` (those whose references just dropped) that nothing
     references any more (R34): its naming information, queued data and event
@@ -179,6 +209,8 @@ class Semantics:
             IpcRecv: self._ipc_recv,  # type: ignore[dict-item]
             PeerSend: self._peer_send,  # type: ignore[dict-item]
             PeerSeesClose: self._peer_sees_close,  # type: ignore[dict-item]
+            SpiStep: self._spi_step,  # type: ignore[dict-item]
+            CallReturn: self._call_return,  # type: ignore[dict-item]
         }
 
     # == public contract ==================================================================
@@ -194,7 +226,7 @@ class Semantics:
             else Process(pid=i + 1, status="not_started", startups=0)
             for i in range(c.processes)
         )
-        return [World(processes=processes)]
+        return [World(processes=processes, catalog=c.catalog)]
 
     def outcomes(self, world: World, action: Action) -> list[Outcome]:
         """Everything the model allows `action` to do in `world` (see the module doc)."""
@@ -203,6 +235,13 @@ class Semantics:
             p = world.process(pid)
             if p is None or p.status != "running":
                 return []
+            if self.config.granularity == "spi" and not isinstance(
+                action, SpiStep | CallReturn | ProcessExit
+            ):
+                if world.call_of(pid) is not None:
+                    return []  # a process makes one call at a time
+                if isinstance(action, SPI_CALLS):
+                    return self._begin(world, action)
         handler = self._dispatch[type(action)]
         found = handler(world, action)
         if self.profile.environmental_errors and found and pid is not None:
@@ -236,6 +275,16 @@ class Semantics:
             if p.status != "running":
                 continue
             pid = p.pid
+            in_call = w.call_of(pid)
+            if in_call is not None:
+                step = in_call.next_step()
+                if step is None:
+                    yield CallReturn(pid=pid)
+                else:
+                    yield SpiStep(pid=pid, function=step.function, provider=step.provider)
+                if c.has("lifecycle"):
+                    yield ProcessExit(pid=pid)
+                continue
             if c.has("lifecycle"):
                 yield ProcessExit(pid=pid)
             if c.has("startup"):
@@ -248,7 +297,8 @@ class Semantics:
                     yield from self._ipc_candidates(w, pid)
                 continue
             if c.has("create"):
-                yield WSASocket(pid=pid)
+                for entry in w.catalog:
+                    yield WSASocket(pid=pid, provider=entry.id)
             handles = [d.handle for d in w.descriptors_of(pid)]
             bad_handles = [NAMES_NOTHING] if errors else []
             if c.has("share"):
@@ -336,7 +386,12 @@ class Semantics:
         d = w.descriptor(pid, handle)
         if d is None:
             return E.WSAENOTSOCK
-        return d, w.sockets[d.socket]
+        s = w.sockets[d.socket]
+        if not s.open:
+            # A descriptor to a socket already released: only under a profile whose
+            # infos do not pin their socket (ReactOS answers "socket is closing").
+            return E.WSAENOTSOCK
+        return d, s
 
     def _allocate(self, w: World, pid: int) -> int | None:
         return w.lowest_free_handle(pid, self.config.max_handles)
@@ -348,6 +403,7 @@ class Semantics:
         rules: tuple[str, ...] = ("R33", "R35", "R36")
         w = w.model_copy(
             update={
+                "ws2_handles": tuple(x for x in w.ws2_handles if x != (d.pid, d.handle)),
                 "descriptors": tuple(x for x in w.descriptors if x is not d and x != d),
                 "pending": tuple(
                     pr.model_copy(update={"cancelled": True})
@@ -402,6 +458,8 @@ class Semantics:
                     for i in w.infos
                 ),
                 "channels": tuple(c for c in w.channels if c.dst != a.pid),
+                "calls": tuple(c for c in w.calls if c.pid != a.pid),
+                "ws2_handles": tuple(x for x in w.ws2_handles if x[0] != a.pid),
             }
         )
         w, _ = _release_unreferenced(w, touched)
@@ -439,25 +497,83 @@ class Semantics:
         error = self._prolog(w, a.pid)
         if error is not None:
             return self._unchanged(w, error, "R48")
-        h = self._allocate(w, a.pid)
-        if h is None or len(w.sockets) >= self.config.max_sockets:
+        entry = entry_of(w.catalog, a.provider)
+        if entry is None:
+            return self._unchanged(w, E.WSAEINVAL, "R48")
+        if entry.fails_to_load_in(a.pid) is not None:
+            return self._unchanged(w, entry.fails_to_load_in(a.pid) or E.WSAEINVAL, "R48")
+        if len(w.sockets) >= self.config.max_sockets:
             return []
-        s = UnderlyingSocket(id=len(w.sockets), creator=a.pid)
+        base = chain(w.catalog, a.provider)[-1]
+        s = UnderlyingSocket(id=len(w.sockets), creator=a.pid, provider=base.id)
         w = w.model_copy(update={"sockets": (*w.sockets, s)})
-        w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=s.id, origin="created"))
-        return [Outcome(Ok(value=h), w, ("R36",))]
+        return self._new_descriptor(w, a.pid, s.id, "created", a.provider, None, ("R36",))
+
+    def _new_descriptor(
+        self,
+        w: World,
+        pid: int,
+        socket: int,
+        origin: DescriptorOrigin,
+        provider: int,
+        info: int | None,
+        rules: tuple[str, ...],
+    ) -> list[Outcome]:
+        """Allocate the application's handle for `socket` from catalog entry `provider`:
+        with WPUModifyIFSHandle or WPUCreateSocketHandle by the entry's kind (R20, R22,
+        R23). A stack without WPUCreateSocketHandle (ReactOS) hands back a value that
+        names nothing and no descriptor (D15)."""
+        entry = w.catalog[provider]
+        if entry.handles == "non_ifs" and (
+            self.profile.wpu_create_socket_handle == "unimplemented"
+        ):
+            w, _ = _release_unreferenced(w, (socket,))
+            return [Outcome(Ok(value=NAMES_NOTHING), w, ("D15",))]
+        h = self._allocate(w, pid)
+        if h is None:
+            return []
+        atomic = self.config.granularity == "api"
+        d = Descriptor(
+            pid=pid,
+            handle=h,
+            socket=socket,
+            origin=origin,
+            info=info,
+            provider=provider,
+            allocation=entry.handles if atomic else None,
+        )
+        w = _add_descriptor(w, d)
+        if atomic and entry.handles == "non_ifs":
+            w = w.model_copy(update={"ws2_handles": tuple(sorted({*w.ws2_handles, (pid, h)}))})
+        return [Outcome(Ok(value=h), w, (*rules, "R20"))]
 
     def _wsa_socket_from_info(self, w: World, a: WSASocketFromInfo) -> list[Outcome]:
         """The target's half of the handoff (R1, R14): the order of checks is ws2_32's
         prolog (a failure there never reaches the provider and consumes nothing, D2),
         then the contents of the info (R48), then whose it is (R4, D1), then whether it
         was used (R2, R3, D3)."""
+        if a.info is not None and a.info < len(w.infos) and self._unreturned(w, a.info):
+            return []  # its bytes are still inside the source's WSADuplicateSocket call
         error = self._prolog(w, a.pid)
         if error is not None:
             return self._unchanged(w, error, "R48", "D2")
         if a.info is None or a.info >= len(w.infos):
             return self._unchanged(w, E.WSAEINVAL, "R48")
         info = w.infos[a.info]
+        if info.variant != a.variant:
+            # ANSI bytes read as a WSAPROTOCOL_INFOW, or the reverse: invalid contents.
+            return self._unchanged(w, E.WSAEINVAL, "R48", "D11")
+        entry = entry_of(w.catalog, info.catalog_entry)
+        if entry is None:
+            return self._unchanged(w, E.WSAEINVAL, "R17", "R48")
+        load_error = entry.fails_to_load_in(a.pid)
+        if load_error is not None:
+            # ws2_32 routes to the entry (R17) and cannot load its provider (C27).
+            return self._unchanged(w, load_error, "R17", "R48", "D2")
+        if info.context == "none" and a.pid == info.target_pid:
+            # The provider's context names no handle for this process to adopt (R13,
+            # R15): nothing was prepared in the source.
+            return self._failed_use(w, info, ("R13", "R15"))
         if info.context == "dead":
             # Wine: the info names a handle value in a process that is gone; the caller
             # gets a value that names nothing.
@@ -467,29 +583,49 @@ class Semantics:
         if info.consumed:
             return self._reuse(w, a.pid, info)
         socket = w.sockets[info.socket]
-        if not socket.open:
+        if not socket.open and self.profile.use_of_released_info == "einval":
             # Only reachable when infos do not pin their socket (info_pins_socket off):
             # the source's last close released it before the target came (D4).
             return self._failed_use(w, info, ("R40", "D4"))
-        h = self._allocate(w, a.pid)
-        if h is None:
-            return []
-        w = _add_descriptor(
-            w,
-            Descriptor(pid=a.pid, handle=h, socket=info.socket, origin="info", info=info.id),
+        consumed = info.model_copy(
+            update={
+                "consumed": True,
+                "uses": info.uses + 1,
+                # the pre-placed handle becomes this descriptor
+                "holds_reference": False,
+            }
         )
-        w = _put_info(
-            w,
-            info.model_copy(
-                update={
-                    "consumed": True,
-                    "uses": info.uses + 1,
-                    "first_handle": h,
-                    "holds_reference": False,  # the pre-placed handle is now this descriptor
-                }
-            ),
+        found = []
+        for o in self._new_descriptor(
+            _put_info(w, consumed),
+            a.pid,
+            info.socket,
+            "info",
+            info.catalog_entry,
+            info.id,
+            # R15/R45: the provider's context (a layer keeps its base's) finds the handle.
+            ("R1", "R2", "R14", "R15", "R17", "R36", "R40", "D2")
+            + (("R45",) if entry.kind == "layered" else ()),
+        ):
+            value = o.result.value if isinstance(o.result, Ok) else None
+            first = value if isinstance(value, int) and value != NAMES_NOTHING else None
+            w2 = _put_info(
+                o.world, o.world.infos[info.id].model_copy(update={"first_handle": first})
+            )
+            found.append(Outcome(o.result, w2, o.rules))
+        return found
+
+    @staticmethod
+    def _unreturned(w: World, info: int) -> bool:
+        """At spi granularity: the call that minted `info` has not returned, so no
+        process can hold its bytes yet."""
+        call = w.call_of(w.infos[info].source_pid)
+        return (
+            call is not None
+            and isinstance(call.action, WSADuplicateSocket)
+            and isinstance(call.result, Ok)
+            and call.result.value == info
         )
-        return [Outcome(Ok(value=h), w, ("R1", "R2", "R36", "R40", "D2"))]
 
     def _failed_use(self, w: World, info: ProtocolInfo, rules: tuple[str, ...]) -> list[Outcome]:
         if self.profile.failed_use_consumes_info:
@@ -562,7 +698,8 @@ class Semantics:
             source_handle=d.handle,
             socket=s.id,
             target_pid=a.target_pid,
-            catalog_entry=s.provider,
+            catalog_entry=d.provider,
+            variant=a.variant,
             context=context,
             holds_reference=self.profile.info_pins_socket and context == "handle_in_target",
         )
@@ -618,18 +755,18 @@ class Semantics:
         found = self._lookup(w, a.pid, a.handle)
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
-        _, s = found
+        d, s = found
         if s.state != "listening":
             return self._unchanged(w, E.WSAEINVAL, "R28")
-        h = self._allocate(w, a.pid)
-        if h is None or len(w.sockets) >= self.config.max_sockets:
+        if len(w.sockets) >= self.config.max_sockets:
             return []
         new = UnderlyingSocket(
             id=len(w.sockets), creator=a.pid, state="connected", provider=s.provider
         )
         w = w.model_copy(update={"sockets": (*w.sockets, new)})
-        w = _add_descriptor(w, Descriptor(pid=a.pid, handle=h, socket=new.id, origin="accepted"))
-        return [Outcome(Ok(value=h), w, ("R26", "R28", "R36"))]
+        return self._new_descriptor(
+            w, a.pid, new.id, "accepted", d.provider, None, ("R26", "R28", "R36")
+        )
 
     # == data (each descriptor does I/O on its own, R26; no arbitration, R27) ===============
 
@@ -710,7 +847,101 @@ class Semantics:
             return ("R35",)
         if isinstance(action, PeerSeesClose):
             return ("R33", "R40")
+        if isinstance(action, SpiStep | CallReturn):
+            # An SPI step out of order, or a return before the steps the plan still
+            # owes: the rules behind the step that should have come.
+            call = w.call_of(action.pid)
+            step = call.next_step() if call is not None else None
+            if step is not None:
+                return _SPI_RULES[step.function]
         return ()
+
+    # == spi granularity: begin, SPI steps, return ===============================================
+
+    def _begin(self, w: World, a: Action) -> list[Outcome]:
+        """The application enters ws2_32: the call's SPI plan is laid out (spi.plan) and
+        the call does not return until its steps have run."""
+        call = InCall(pid=a.pid, action=a, steps=spi.plan(w, a))  # type: ignore[union-attr]
+        calls = tuple(sorted((*w.calls, call), key=lambda c: c.pid))
+        return [Outcome(Pending(), w.model_copy(update={"calls": calls}), ("R17",))]
+
+    def _spi_step(self, w: World, a: SpiStep) -> list[Outcome]:
+        """Run the next step of the call `a.pid` is inside of. The deciding step applies
+        the API transition; allocation steps record how the handle was made (R20, R22,
+        R23) and enter it in ws2_32's table (R23); WPUCloseSocketHandle takes it out
+        (R24)."""
+        call = w.call_of(a.pid)
+        step = call.next_step() if call is not None else None
+        if (
+            call is None
+            or step is None
+            or (step.function, step.provider)
+            != (
+                a.function,
+                a.provider,
+            )
+        ):
+            return []
+        rules = _SPI_RULES[step.function]
+        if step.decides:
+            return [
+                self._decided(w, call, o, rules)
+                for o in self._dispatch[type(call.action)](w, call.action)
+            ]
+        value: int | None = None
+        result = call.result
+        handle = result.value if isinstance(result, Ok) else None
+        if step.allocates and isinstance(handle, int) and handle != NAMES_NOTHING:
+            value = handle
+            d = w.descriptor(a.pid, handle)
+            if d is not None and d.allocation is None:
+                kind = "ifs" if step.function == "WPUModifyIFSHandle" else "non_ifs"
+                w = _replace_descriptor(w, d, d.model_copy(update={"allocation": kind}))
+            if step.function == "WPUCreateSocketHandle":
+                w = w.model_copy(
+                    update={"ws2_handles": tuple(sorted({*w.ws2_handles, (a.pid, handle)}))}
+                )
+        if step.function == "WPUCloseSocketHandle" and isinstance(call.action, CloseSocket):
+            top = call.steps[0].provider
+            if step.provider == top:
+                gone = (a.pid, call.action.handle)
+                w = w.model_copy(
+                    update={"ws2_handles": tuple(x for x in w.ws2_handles if x != gone)}
+                )
+        w = _put_call(w, call.model_copy(update={"done": call.done + 1}))
+        return [Outcome(Ok(value=value), w, rules)]
+
+    def _decided(self, before: World, call: InCall, o: Outcome, rules: tuple[str, ...]) -> Outcome:
+        w = o.world
+        steps = call.steps if isinstance(o.result, Ok) else call.steps[: call.done + 1]
+        a = call.action
+        if isinstance(a, CloseSocket) and (a.pid, a.handle) in before.ws2_handles:
+            # The handle leaves ws2_32's table at WPUCloseSocketHandle, not here.
+            w = w.model_copy(
+                update={"ws2_handles": tuple(sorted({*w.ws2_handles, (a.pid, a.handle)}))}
+            )
+        w = _put_call(
+            w, call.model_copy(update={"done": call.done + 1, "steps": steps, "result": o.result})
+        )
+        provider_result: Ok | Err | Pending = o.result if isinstance(o.result, Err) else Ok()
+        fault = isinstance(o.result, Err) and o.result.error == E.WSAEFAULT
+        if isinstance(a, WSADuplicateSocket) and not a.buffer and fault:
+            # The provider filled ws2_32's own buffer; ws2_32 then fails to copy it out
+            # to the caller's NULL pointer. That keeps the order R7 shows and the list
+            # of R47, which has no WSAEFAULT (D8).
+            provider_result = Ok()
+        return Outcome(provider_result, w, (*o.rules, *rules))
+
+    def _call_return(self, w: World, a: CallReturn) -> list[Outcome]:
+        """The call returns to the application with the result its deciding step gave,
+        or, when no provider was involved, with ws2_32's own answer."""
+        call = w.call_of(a.pid)
+        if call is None or call.next_step() is not None:
+            return []
+        rest = w.model_copy(update={"calls": tuple(c for c in w.calls if c.pid != a.pid)})
+        if call.result is None:
+            return self._dispatch[type(call.action)](rest, call.action)
+        return [Outcome(call.result, rest, ())]
 
     # == options and notification ==========================================================
 

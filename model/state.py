@@ -14,9 +14,14 @@ Abstractions (see the bounds table in the README):
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
+
+from .errors import WsaError
+
+if TYPE_CHECKING:
+    from .actions import InCall
 
 
 class Frozen(BaseModel):
@@ -55,8 +60,11 @@ class Descriptor(Frozen):
 
     `info` is the info it was materialised from (origin "info"); ghost data for the
     invariants of R4 and R14, never consulted by a transition.
-    `allocation` says how the descriptor was allocated: by WPUModifyIFSHandle for an IFS
-    provider, by WPUCreateSocketHandle for a non-IFS one (R20).
+    `provider` is the catalog entry the application's handle belongs to (the top of a
+    layered chain), which ws2_32 routes later calls to (R17).
+    `allocation` is ghost data: how the handle was allocated, by WPUModifyIFSHandle
+    ("ifs") or by WPUCreateSocketHandle ("non_ifs") (R20); None while the allocating SPI
+    step of an `spi` run has not happened yet.
     """
 
     pid: Pid
@@ -64,7 +72,8 @@ class Descriptor(Frozen):
     socket: SocketId
     origin: DescriptorOrigin
     info: InfoId | None = None
-    allocation: Literal["ifs", "non_ifs"] = "ifs"
+    provider: NonNegativeInt = 0
+    allocation: Literal["ifs", "non_ifs"] | None = "ifs"
 
 
 class PendingRecv(Frozen):
@@ -133,6 +142,7 @@ class ProtocolInfo(Frozen):
     # 0 or a value naming no process when a broken stack skips the pid check (R6).
     target_pid: NonNegativeInt
     catalog_entry: NonNegativeInt = 0
+    variant: Literal["W", "A"] = "W"
     context: InfoContext = "handle_in_target"
     holds_reference: bool = True
     consumed: bool = False
@@ -179,6 +189,53 @@ class Channel(Frozen):
     messages: tuple[Message, ...]
 
 
+class CatalogEntry(Frozen):
+    """A Winsock catalog entry (a WSAPROTOCOL_INFO in the catalog) and its provider.
+
+    - kind: a base provider, or a layer whose `next` is the next element of its chain;
+    - handles: how the provider allocates handles, WPUModifyIFSHandle ("ifs") or
+      WPUCreateSocketHandle ("non_ifs") (R20, R44);
+    - xp1_ifs_handles: what it advertises in dwServiceFlags1 (R25);
+    - load_error: the error ws2_32 reports when the provider cannot be loaded in the
+      calling process (WSPStartup fails: C27, R48), or None.
+    """
+
+    id: int = Field(ge=0)
+    name: str
+    kind: Literal["base", "layered"] = "base"
+    handles: Literal["ifs", "non_ifs"] = "ifs"
+    xp1_ifs_handles: bool = True
+    next: int | None = None
+    load_error: WsaError | None = None
+    # The pids in which the provider fails to load; empty means every process.
+    load_fails_in: tuple[int, ...] = ()
+
+    def fails_to_load_in(self, pid: int) -> WsaError | None:
+        if self.load_error is None:
+            return None
+        return self.load_error if not self.load_fails_in or pid in self.load_fails_in else None
+
+
+def entry_of(catalog: tuple[CatalogEntry, ...], entry_id: int) -> CatalogEntry | None:
+    return catalog[entry_id] if 0 <= entry_id < len(catalog) else None
+
+
+def chain(catalog: tuple[CatalogEntry, ...], entry_id: int) -> tuple[CatalogEntry, ...]:
+    """The protocol chain from `entry_id` down to its base provider (R42, R43)."""
+    found: list[CatalogEntry] = []
+    entry = entry_of(catalog, entry_id)
+    while entry is not None:
+        if entry in found:
+            raise ValueError(f"catalog: the chain of {entry.name!r} loops")
+        found.append(entry)
+        entry = entry_of(catalog, entry.next) if entry.next is not None else None
+    return tuple(found)
+
+
+# One IFS base provider, as MSAFD's TCP/IP entry on Windows.
+DEFAULT_CATALOG: tuple[CatalogEntry, ...] = (CatalogEntry(id=0, name="msafd-tcp"),)
+
+
 class World(Frozen):
     """The whole state of the model.
 
@@ -193,6 +250,12 @@ class World(Frozen):
     infos: tuple[ProtocolInfo, ...] = ()
     channels: tuple[Channel, ...] = ()
     pending: tuple[PendingRecv, ...] = ()
+    # spi granularity only: the API calls in progress (one per process), and ws2_32's
+    # table of handles made by WPUCreateSocketHandle, as (pid, handle) (R23, R24).
+    calls: tuple[InCall, ...] = ()
+    ws2_handles: tuple[tuple[int, int], ...] = ()
+    # The Winsock catalog: static for a run, kept here so a World describes itself.
+    catalog: tuple[CatalogEntry, ...] = DEFAULT_CATALOG
 
     # -- lookups used by the semantics; pure functions of the state ------------------
 
@@ -227,6 +290,13 @@ class World(Frozen):
         held = sum(1 for d in self.descriptors if d.socket == socket)
         pinned = sum(1 for i in self.infos if i.socket == socket and i.holds_reference)
         return held + pinned
+
+    def call_of(self, pid: int) -> InCall | None:
+        """The API call process `pid` is inside of (spi granularity), or None."""
+        for c in self.calls:
+            if c.pid == pid:
+                return c
+        return None
 
     def channel(self, src: int, dst: int) -> tuple[Message, ...]:
         for c in self.channels:

@@ -49,7 +49,7 @@ def test_unknown_profile_is_one_line_and_exit_2(run_wsshare):
 def test_scenarios_command_passes_and_counts(run_wsshare):
     proc = run_wsshare("scenarios")
     assert proc.returncode == 0
-    assert proc.stdout.strip().splitlines()[-1].startswith("26 passed, 0 failed")
+    assert proc.stdout.strip().splitlines()[-1].startswith("34 passed, 0 failed")
 
 
 def test_profiles_lists_the_documented_profile(run_wsshare):
