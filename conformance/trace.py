@@ -12,6 +12,7 @@ reader never loads a whole file, so memory does not depend on the trace's length
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,8 +145,15 @@ class TraceError(Exception):
 
 def _validation_error(path: str, line: int, error: ValidationError) -> TraceError:
     first = error.errors()[0]
-    field = ".".join(str(p) for p in first["loc"]) or None
+    loc = [str(p) for p in first["loc"]]
+    if loc and loc[0] in KNOWN_CALLS:
+        loc = ["args", *loc[1:]]  # the action's own fields are the event's args
+    field = ".".join(loc) or None
     message = first["msg"].removeprefix("Value error, ")
+    if field is None:
+        # Cross-field checks name their field in the message; give it to the caller too.
+        named = re.search(r"field '(\w+)'", message)
+        field = named.group(1) if named else ("call" if "unknown call" in message else None)
     return TraceError(path, line, field, message)
 
 
