@@ -289,9 +289,7 @@ RULES: tuple[Rule, ...] = (
         ("DUP-API", "MULTI"),
         "Semantics._setsockopt",
         "Semantics._getsockopt",
-        "Semantics._bind",
-        "Semantics._listen",
-        "Semantics._connect",
+        "Semantics._connection",
         "Semantics._ioctl_nonblocking",
     ),
     _out(

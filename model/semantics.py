@@ -65,6 +65,7 @@ from .spi import SPI_CALLS
 from .state import (
     NONEXISTENT_PID,
     Channel,
+    ConnectionState,
     Descriptor,
     DescriptorOrigin,
     Done,
@@ -150,6 +151,30 @@ def _put_call(w: World, call: InCall) -> World:
     return w.model_copy(update={"calls": tuple(sorted((*calls, call), key=lambda c: c.pid))})
 
 
+# What bind, listen and connect do from each connection state (R28): the new state, or
+# the error. listen on a listening socket succeeds again; the peer of connect always
+# answers (the model's environment).
+_CONNECTION: dict[str, dict[ConnectionState, ConnectionState | WsaError]] = {
+    "bind": {
+        "unbound": "bound",
+        "bound": E.WSAEINVAL,
+        "listening": E.WSAEINVAL,
+        "connected": E.WSAEINVAL,
+    },
+    "listen": {
+        "unbound": E.WSAEINVAL,
+        "bound": "listening",
+        "listening": "listening",
+        "connected": E.WSAEISCONN,
+    },
+    "connect": {
+        "unbound": "connected",
+        "bound": "connected",
+        "listening": E.WSAEINVAL,
+        "connected": E.WSAEISCONN,
+    },
+}
+
 # The rules each SPI function's step stands for.
 _SPI_RULES: dict[str, tuple[str, ...]] = {
     "WSPSocket": ("R14", "R17", "R43", "R49"),
@@ -191,9 +216,9 @@ class Semantics:
             WSACleanup: self._wsa_cleanup,  # type: ignore[dict-item]
             WSASocket: self._wsa_socket,  # type: ignore[dict-item]
             WSASocketFromInfo: self._wsa_socket_from_info,  # type: ignore[dict-item]
-            Bind: self._bind,  # type: ignore[dict-item]
-            Listen: self._listen,  # type: ignore[dict-item]
-            Connect: self._connect,  # type: ignore[dict-item]
+            Bind: self._connection,  # type: ignore[dict-item]
+            Listen: self._connection,  # type: ignore[dict-item]
+            Connect: self._connection,  # type: ignore[dict-item]
             Accept: self._accept,  # type: ignore[dict-item]
             WSADuplicateSocket: self._wsa_duplicate_socket,  # type: ignore[dict-item]
             CloseSocket: self._closesocket,  # type: ignore[dict-item]
@@ -718,38 +743,17 @@ class Semantics:
 
     # == connection state (common to every descriptor, R28) ================================
 
-    def _bind(self, w: World, a: Bind) -> list[Outcome]:
+    def _connection(self, w: World, a: Bind | Listen | Connect) -> list[Outcome]:
+        """bind, listen and connect move the socket's connection state, which every
+        descriptor shares (R28), or fail as the table says."""
         found = self._lookup(w, a.pid, a.handle)
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
         _, s = found
-        if s.state != "unbound":
-            return self._unchanged(w, E.WSAEINVAL, "R28")
-        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"state": "bound"})), ("R28",))]
-
-    def _listen(self, w: World, a: Listen) -> list[Outcome]:
-        found = self._lookup(w, a.pid, a.handle)
-        if isinstance(found, WsaError):
-            return self._unchanged(w, found, "R36")
-        _, s = found
-        if s.state == "connected":
-            return self._unchanged(w, E.WSAEISCONN, "R28")
-        if s.state == "unbound":
-            return self._unchanged(w, E.WSAEINVAL, "R28")
-        w = _put_socket(w, s.model_copy(update={"state": "listening"}))
-        return [Outcome(Ok(), w, ("R28",))]
-
-    def _connect(self, w: World, a: Connect) -> list[Outcome]:
-        found = self._lookup(w, a.pid, a.handle)
-        if isinstance(found, WsaError):
-            return self._unchanged(w, found, "R36")
-        _, s = found
-        if s.state == "connected":
-            return self._unchanged(w, E.WSAEISCONN, "R28")
-        if s.state == "listening":
-            return self._unchanged(w, E.WSAEINVAL, "R28")
-        w = _put_socket(w, s.model_copy(update={"state": "connected"}))
-        return [Outcome(Ok(), w, ("R28",))]
+        target = _CONNECTION[a.call][s.state]
+        if isinstance(target, WsaError):
+            return self._unchanged(w, target, "R28")
+        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"state": target})), ("R28",))]
 
     def _accept(self, w: World, a: Accept) -> list[Outcome]:
         found = self._lookup(w, a.pid, a.handle)
