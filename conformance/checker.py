@@ -83,23 +83,34 @@ class Binding:
     infos: frozenset[tuple[str, int]] = frozenset()
     deferred: frozenset[tuple[int, int | None, str]] = frozenset()
 
+    # Lookup tables built once per Binding (bindings are immutable): a long trace
+    # accumulates socket identities and info digests, and scans would cost per event.
+    _slots: dict[tuple[int, int], int] = field(init=False, compare=False, repr=False)
+    _values: dict[tuple[int, int], int] = field(init=False, compare=False, repr=False)
+    _sockets: dict[str, int] = field(init=False, compare=False, repr=False)
+    _infos: dict[str, int] = field(init=False, compare=False, repr=False)
+    _bound_sockets: set[int] = field(init=False, compare=False, repr=False)
+    _bound_infos: set[int] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_slots", dict(self.handles))
+        object.__setattr__(self, "_values", {(p, s): v for (p, v), s in self.handles})
+        object.__setattr__(self, "_sockets", dict(self.sockets))
+        object.__setattr__(self, "_infos", dict(self.infos))
+        object.__setattr__(self, "_bound_sockets", {s for _, s in self.sockets})
+        object.__setattr__(self, "_bound_infos", {i for _, i in self.infos})
+
     def slot(self, pid: int, value: int) -> int | None:
-        for (p, v), s in self.handles:
-            if p == pid and v == value:
-                return s
-        return None
+        return self._slots.get((pid, value))
 
     def value_of(self, pid: int, slot: int) -> int | None:
-        for (p, v), s in self.handles:
-            if p == pid and s == slot:
-                return v
-        return None
+        return self._values.get((pid, slot))
 
     def socket(self, identity: str) -> int | None:
-        return next((s for i, s in self.sockets if i == identity), None)
+        return self._sockets.get(identity)
 
     def info(self, digest: str) -> int | None:
-        return next((i for d, i in self.infos if d == digest), None)
+        return self._infos.get(digest)
 
 
 Candidate = tuple[World, Binding]
@@ -235,6 +246,7 @@ class Checker:
             channel_capacity=LIMIT,
             families=ALL_FAMILIES,
         )
+        self._action_cache: tuple[TraceEvent, Action] | None = None
         self.spi = header.level == "spi"
         if self.spi:
             config = config.model_copy(update={"granularity": "spi"})
@@ -275,7 +287,13 @@ class Checker:
     def _actions(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Action]:
         """The model actions an event can stand for in candidate (w, b): one, unless the
         recorder could not see which info or which socket was meant."""
-        action = e.action()
+        cached = self._action_cache
+        if cached is not None and cached[0] is e:
+            action = cached[1]
+        else:
+            action = e.action()
+            # Every candidate world asks again for the same event's action.
+            self._action_cache = (e, action)
         update: dict[str, object] = {}
         pid = None
         if e.pid is not None:
@@ -340,7 +358,7 @@ class Checker:
             elif e.call == "WSADuplicateSocket" and e.info_digest is not None:
                 if not isinstance(r.value, int) or b.info(e.info_digest) is not None:
                     return None
-                if any(i == r.value for _, i in b.infos):
+                if r.value in b._bound_infos:
                     return None
                 b = replace(b, infos=b.infos | {(e.info_digest, r.value)})
             elif e.call == "ipc_recv" and e.value is not None:
@@ -412,14 +430,22 @@ class Checker:
         if d is None:
             return b
         assert e.socket is not None
-        return self._bind_identity(b, e.socket, d.socket)
+        return self._bind_identity(b, e.socket, d.socket, after)
 
     @staticmethod
-    def _bind_identity(b: Binding, identity: str, socket: int) -> Binding | None:
+    def _bind_identity(
+        b: Binding, identity: str, socket: int, world: World | None = None
+    ) -> Binding | None:
         current = b.socket(identity)
+        reused = current is not None and world is not None and current != socket
+        if reused and world is not None and current is not None and not world.sockets[current].open:
+            # The system gave a released socket's identity to a new one (an inode
+            # reused): the old binding ends.
+            b = replace(b, sockets=b.sockets - {(identity, current)})
+            current = None
         if current is not None:
             return b if current == socket else None
-        if any(s == socket for _, s in b.sockets):
+        if socket in b._bound_sockets:
             return None
         return replace(b, sockets=b.sockets | {(identity, socket)})
 
@@ -464,7 +490,7 @@ class Checker:
             if key in b.deferred:
                 b = replace(b, deferred=b.deferred - {key})
             elif e.call == "recv":
-                e = e.model_copy(update={"call": "recv_return"})
+                e = e.with_call("recv_return")
             else:
                 return
         for world in self._silent(e, w, b):
@@ -499,11 +525,13 @@ class Checker:
 
     @staticmethod
     def _forget_closed(b: Binding, w: World) -> Binding:
-        """Release the bindings of handle values whose descriptors are gone (R36)."""
+        """Release the bindings of handle values whose descriptors are gone (R36). Socket
+        identities stay bound after release, so the peer's view of a closed socket can
+        still be matched; `_bind_identity` lets a new socket take an identity over."""
         if not b.handles:
             return b
-        kept = frozenset(item for item in b.handles if w.descriptor(item[0][0], item[1]))
-        return b if kept == b.handles else replace(b, handles=kept)
+        handles = frozenset(item for item in b.handles if w.descriptor(item[0][0], item[1]))
+        return b if handles == b.handles else replace(b, handles=handles)
 
     def feed(self, line: Line) -> Violation | None:
         """Take one event; return a Violation if no candidate explains it."""
@@ -528,7 +556,7 @@ class Checker:
             allowed: list[str] = []
             cited: set[str] = set()
             probe = (
-                e.model_copy(update={"call": "recv_return"})
+                e.with_call("recv_return")
                 if (
                     e.phase == "return"
                     and e.call == "recv"

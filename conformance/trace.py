@@ -115,6 +115,11 @@ class TraceEvent(_Strict):
             raise ValueError(f"field 'pid' is required for {self.call}")
         return self
 
+    def with_call(self, call: str) -> TraceEvent:
+        """The same event naming another call (a recv's return is the model's
+        recv_return)."""
+        return self.model_copy(update={"call": call})
+
     def action(self) -> Action:
         """The model action with the observed argument values (validated by the model's
         types, so a negative handle or a wrong type is rejected here)."""
