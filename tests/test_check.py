@@ -348,3 +348,14 @@ def test_a_call_split_in_two_takes_effect_in_between(tmp_path):
         },
     ]
     assert check_file(str(_trace(tmp_path / "t.jsonl", events))).verdict == "conforms"
+
+
+def test_a_released_sockets_identity_may_name_a_new_socket(tmp_path):
+    """Systems reuse identities (Linux reuses inodes): once a socket is released, a new
+    socket may carry its identity; while it is open, no other socket may."""
+    events = [
+        *_connected(P, 8, "a"),
+        {"pid": P, "call": "closesocket", "args": {"handle": 8}, "result": "ok", "socket": "a"},
+        {"pid": P, "call": "WSASocket", "result": "ok", "value": 8, "socket": "a"},
+    ]
+    assert check_file(str(_trace(tmp_path / "t.jsonl", events))).verdict == "conforms"
