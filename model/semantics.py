@@ -1,4 +1,7 @@
-"""The step relation at `api` granularity: one atomic transition per call.
+"""The step relation: one atomic transition per call at `api` granularity; at `spi`
+granularity a call that reaches a provider is a begin step, its SPI steps (model/spi.py)
+and a return step, the API transition being applied at the step where the provider
+decides.
 
 The contract, in the spirit of Stateright's `Model`:
 
