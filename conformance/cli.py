@@ -19,6 +19,8 @@ from wsshare.model import PROFILES, RULES, Profile, Semantics
 
 from . import junit, runner, scenarios
 from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
+from .explore_cli import add_bench_explore
+from .explore_cli import register as register_explore
 from .loading import InputError, format_validation_error, load_profile
 from .seedtable import TableEntry, build_rows, markdown
 from .trace import TraceError
@@ -600,6 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     b.add_argument("--json", action="store_true", help="machine-readable output")
     b.set_defaults(run=cmd_bench)
+    add_bench_explore(bench_sub)
 
     p = sub.add_parser("schema", help="print the JSON Schema of trace lines")
     p.set_defaults(run=cmd_schema)
@@ -607,6 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("corpus", help="write the synthetic traces and their manifest")
     p.add_argument("folder", help="where to write them, e.g. traces/synthetic")
     p.set_defaults(run=cmd_corpus)
+
+    register_explore(sub)
     return parser
 
 

@@ -868,9 +868,26 @@ class Semantics:
     def _begin(self, w: World, a: Action) -> list[Outcome]:
         """The application enters ws2_32: the call's SPI plan is laid out (spi.plan) and
         the call does not return until its steps have run."""
+        if not self._fits(w, a):
+            return []
         call = InCall(pid=a.pid, action=a, steps=spi.plan(w, a))  # type: ignore[union-attr]
         calls = tuple(sorted((*w.calls, call), key=lambda c: c.pid))
         return [Outcome(Pending(), w.model_copy(update={"calls": calls}), ("R17",))]
+
+    def _fits(self, w: World, a: Action) -> bool:
+        """A call begins only if the configuration's bounds leave room for it, counting
+        the calls already under way: bounds cut exploration, and a call that could never
+        finish would leave its process stuck inside ws2_32."""
+        if not self._dispatch[type(a)](w, a):
+            return False
+        started = [c.action for c in w.calls if c.result is None]
+        if isinstance(a, WSASocket):
+            making = sum(isinstance(x, WSASocket) for x in started)
+            return len(w.sockets) + making < self.config.max_sockets
+        if isinstance(a, WSADuplicateSocket):
+            making = sum(isinstance(x, WSADuplicateSocket) for x in started)
+            return len(w.infos) + making < self.config.max_infos
+        return True
 
     def _spi_step(self, w: World, a: SpiStep) -> list[Outcome]:
         """Run the next step of the call `a.pid` is inside of. The deciding step applies

@@ -62,9 +62,12 @@ def test_committed_corpus_is_what_the_generator_writes(tmp_path):
 
 
 def test_check_traces_folder_passes_in_manifest_mode(run_wsshare):
+    """The README's main job: every manifest under traces/ holds."""
     proc = run_wsshare("check", str(TRACES))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
+    assert proc.stdout.strip().splitlines()[-1].endswith(" passed, 0 failed")
+    synthetic = run_wsshare("check", str(SYNTHETIC))
+    last = synthetic.stdout.strip().splitlines()[-1]
     assert last == f"{len(MANIFEST.traces)} passed, 0 failed"
 
 
@@ -128,7 +131,7 @@ def test_unknown_profile_and_missing_path_exit_2(run_wsshare):
 def test_json_junit_and_coverage_reports(tmp_path, run_wsshare):
     junit = tmp_path / "report.xml"
     proc = run_wsshare(
-        "check", str(TRACES), "--json", "--junit", str(junit), "--coverage", "--jobs", "2"
+        "check", str(SYNTHETIC), "--json", "--junit", str(junit), "--coverage", "--jobs", "2"
     )
     assert proc.returncode == 0
     data = json.loads(proc.stdout)
@@ -143,8 +146,8 @@ def test_json_junit_and_coverage_reports(tmp_path, run_wsshare):
 
 
 def test_parallel_and_serial_checks_agree(run_wsshare):
-    serial = json.loads(run_wsshare("check", str(TRACES), "--json", "--jobs", "1").stdout)
-    parallel = json.loads(run_wsshare("check", str(TRACES), "--json", "--jobs", "2").stdout)
+    serial = json.loads(run_wsshare("check", str(SYNTHETIC), "--json", "--jobs", "1").stdout)
+    parallel = json.loads(run_wsshare("check", str(SYNTHETIC), "--json", "--jobs", "2").stdout)
 
     def key(data):
         return [(r["file"], r["verdict"], r["rules"], r["event"]) for r in data["results"]]

@@ -1,0 +1,266 @@
+"""Reachable-state search (issue 5): pinned counts, symmetry soundness, the release
+check, concrete counterexamples that `wsshare check` replays, and property witnesses."""
+
+from collections import Counter
+from itertools import pairwise
+
+import pytest
+
+from wsshare.conformance.checker import check_file
+from wsshare.conformance.explore_cli import write_steps
+from wsshare.conformance.loading import load_config
+from wsshare.conformance.mutants import MUTANTS
+from wsshare.model import DOCUMENTED, Semantics, explore
+from wsshare.model import symmetry as sym
+from wsshare.model.actions import WSASocketFromInfo
+from wsshare.model.invariants import EDGE_INVARIANTS, WORLD_INVARIANTS
+from wsshare.model.search import (
+    all_released,
+    concrete_path,
+    counterexample,
+    path_to_world,
+    search,
+    unreleasable,
+    witness,
+)
+
+# The small api configurations (the spi ones are explored by the SPI issue's tests).
+SMALL = ["tiny", "three", "events", "errors", "startup"]
+
+
+# -- pinned counts ----------------------------------------------------------------------
+#
+# Any change to the api semantics changes these numbers; explain it where you change them.
+# Without symmetry an edge is a (world, action, outcome); with symmetry it is a (kept
+# world, action, outcome): the edges leaving one member of each orbit of worlds under pid
+# renaming, each pointing at its successor's orbit. Self-loops count (tiny has 72
+# peer_sees_close self-loops without symmetry).
+PINNED = {
+    # name: (states, edges, depth) without symmetry, then with symmetry
+    "tiny": ((594, 4910, 9), (298, 2457, 9)),
+    "three": ((55, 192, 5), (13, 43, 5)),
+    "events": ((225, 2674, 7), (113, 1338, 7)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+@pytest.mark.parametrize("symmetry", [False, True], ids=["plain", "symmetry"])
+def test_counts_are_pinned(name, symmetry):
+    space = search(Semantics(load_config(name)), symmetry=symmetry, stop_at_violation=False)
+    assert space.complete and space.cap is None
+    assert space.problems == {}
+    expected = PINNED[name][symmetry]
+    assert (space.states, space.edge_count, space.depth) == expected
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_plain_search_finds_what_the_reference_explore_finds(name):
+    semantics = Semantics(load_config(name))
+    reference = explore(semantics, stop_at_violation=False, keep_edges=False)
+    space = search(semantics, symmetry=False, stop_at_violation=False)
+    assert set(space.worlds) == set(reference.worlds)
+    assert (space.edge_count, space.depth) == (reference.edge_count, reference.depth)
+
+
+# -- symmetry ------------------------------------------------------------------------------
+
+
+def _bisimulation_breaks(name: str) -> list[str]:
+    """Worlds of the full search that share a canonical key must be indistinguishable:
+    the same invariant verdicts, and the same successors, orbit for orbit (a multiset of
+    successor keys). A reduction that merged two worlds a renaming does not relate would
+    show up here as a difference in what they can do."""
+    semantics = Semantics(load_config(name))
+    space = search(semantics, symmetry=False, stop_at_violation=False)
+    by_key: dict[object, list] = {}
+    for w in space.worlds:
+        by_key.setdefault(sym.canonical_key(w), []).append(w)
+    problems = []
+    for members in by_key.values():
+        first = None
+        for w in members:
+            verdicts = tuple(inv.check(w, DOCUMENTED) is None for inv in WORLD_INVARIANTS)
+            succ = Counter(sym.canonical_key(o.world) for _, o in semantics.successors(w))
+            if first is None:
+                first = (verdicts, succ)
+            elif (verdicts, succ) != first:
+                problems.append(f"{w!r} differs from another world with its key")
+    reduced = search(semantics, symmetry=True, stop_at_violation=False)
+    if len(by_key) != reduced.states:
+        problems.append(f"{len(by_key)} orbits in the full graph, {reduced.states} kept")
+    return problems
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_symmetry_merges_only_indistinguishable_worlds(name):
+    assert _bisimulation_breaks(name) == []
+
+
+def test_the_soundness_check_catches_a_pid_field_left_unrenamed(monkeypatch):
+    # Forgetting that target_pid names a process merges an info for P1 with an info for
+    # P2: worlds that can do different things get one key.
+    monkeypatch.setattr(sym, "PID_FIELDS", sym.PID_FIELDS - {"target_pid"})
+    assert _bisimulation_breaks("three")
+
+
+def test_canonical_key_is_the_least_form_over_every_renaming():
+    # The signature pruning must never miss the least form: compare with brute force.
+    from itertools import permutations
+
+    space = search(Semantics(load_config("three")), symmetry=False, stop_at_violation=False)
+    for w in space.worlds:
+        pids = [p.pid for p in w.processes]
+        brute = min(
+            sym.renamed_form(w, dict(zip(pids, order, strict=True))) for order in permutations(pids)
+        )
+        assert sym.canonical_key(w) == brute
+    assert len({sym.canonical_key(w) for w in space.worlds}) == PINNED["three"][1][0]
+
+
+def test_fingerprints_are_stable_digests():
+    w = Semantics(load_config("tiny")).initial_worlds()[0]
+    digest = sym.fingerprint(sym.canonical_key(w))
+    assert len(digest) == 16 and int(digest, 16) >= 0
+    assert digest == sym.fingerprint(sym.canonical_key(w.model_copy()))
+
+
+# -- counterexamples ------------------------------------------------------------------------
+
+
+def _assert_is_a_run(semantics, steps):
+    """Each step is an outcome the semantics allows, from the world the last one left."""
+    assert steps[0].before in semantics.initial_worlds()
+    for a, b in pairwise(steps):
+        assert a.after == b.before
+    for s in steps:
+        allowed = {(o.result, o.world) for o in semantics.outcomes(s.before, s.action)}
+        assert (s.result, s.after) in allowed
+
+
+EXPLORED = [
+    (m, check.removeprefix("explore:"))
+    for m in MUTANTS
+    for check in m.caught_by
+    if check.startswith("explore:")
+]
+
+
+@pytest.mark.parametrize("mutant, config", EXPLORED, ids=[f"{m.name}-{c}" for m, c in EXPLORED])
+def test_symmetric_counterexamples_are_concrete_runs(mutant, config):
+    semantics = mutant.build(load_config(config), DOCUMENTED)
+    plain = search(semantics, symmetry=False, spec=DOCUMENTED, max_states=20_000)
+    reduced = search(semantics, symmetry=True, spec=DOCUMENTED, max_states=20_000)
+    assert plain.problems and reduced.problems
+    name = next(iter(reduced.problems))
+    steps, found = counterexample(semantics, reduced, name, DOCUMENTED)
+    if steps:
+        _assert_is_a_run(semantics, steps)
+    assert found.invariant == name
+    # Symmetry changes which orbit member is kept, never how far the first break is.
+    first_plain = next(iter(plain.problems))
+    assert len(counterexample(semantics, plain, first_plain, DOCUMENTED)[0]) == len(steps)
+
+
+def test_counterexample_trace_replays_to_the_same_violation(tmp_path):
+    mutant = next(m for m in MUTANTS if m.name == "info-usable-twice")
+    semantics = mutant.build(load_config("tiny"), DOCUMENTED)
+    space = search(semantics, spec=DOCUMENTED)
+    steps, found = counterexample(semantics, space, "info-used-at-most-once", DOCUMENTED)
+    assert found.rules == ("R2", "R3")
+    path = tmp_path / "cx.jsonl"
+    write_steps(path, steps, " (test)")
+    result = check_file(str(path))
+    assert result.verdict == "violates"
+    assert result.violation is not None
+    assert result.event_index == len(steps) - 1
+    assert {"R2", "R3"} <= set(result.rule_ids)
+
+
+# -- release ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SMALL)
+def test_reference_can_always_release_every_socket(name):
+    space = search(Semantics(load_config(name)), stop_at_violation=False)
+    assert space.complete
+    assert unreleasable(space) is None
+
+
+class InfoNeverUsable(Semantics):
+    """The target can never materialise an info (the call is never enabled), and no
+    process can exit in `three`: the info's pre-placed handle pins the socket forever.
+    No invariant breaks (an unused info may pin its socket, R40); only release fails."""
+
+    def outcomes(self, world, action):
+        if isinstance(action, WSASocketFromInfo):
+            return []
+        return super().outcomes(world, action)
+
+
+@pytest.mark.parametrize("symmetry", [False, True])
+def test_release_check_reports_a_pinned_leak_with_its_path(symmetry):
+    semantics = InfoNeverUsable(load_config("three"))
+    space = search(semantics, symmetry=symmetry, stop_at_violation=False)
+    assert space.complete and space.problems == {}
+    stuck = unreleasable(space)
+    assert stuck is not None
+    steps = path_to_world(semantics, space, stuck)
+    _assert_is_a_run(semantics, steps)
+    final = steps[-1].after
+    assert not all_released(final)
+    assert any(i.holds_reference for i in final.infos)
+
+
+# -- properties --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("symmetry", [False, True])
+def test_every_property_is_witnessed_in_tiny_by_a_concrete_run(symmetry):
+    from wsshare.model.invariants import PROPERTIES
+
+    semantics = Semantics(load_config("tiny"))
+    space = search(semantics, symmetry=symmetry)
+    for prop in PROPERTIES:
+        steps = witness(semantics, space, prop.name)
+        assert steps, prop.name
+        _assert_is_a_run(semantics, steps)
+        last = steps[-1]
+        assert any(
+            prop.holds(last.before, last.action, o)
+            for o in semantics.outcomes(last.before, last.action)
+            if o.world == last.after
+        )
+
+
+def test_a_property_that_cannot_happen_is_reported_not_reached():
+    # `three` has no io family: nobody can send or receive.
+    space = search(Semantics(load_config("three")))
+    assert space.complete
+    assert space.witnesses["target-uses-after-source-closed"] is None
+    assert space.witnesses["handoff-completes"] is not None
+
+
+def test_state_cap_stops_the_search_incomplete():
+    space = search(Semantics(load_config("tiny")), max_states=50)
+    assert not space.complete and space.cap == "max_states" and space.states == 50
+
+
+def test_on_progress_can_stop_the_search():
+    calls = []
+
+    def progress(states, edges, depth):
+        calls.append(states)
+        return "enough" if len(calls) == 3 else None
+
+    space = search(Semantics(load_config("events")), on_progress=progress, progress_every=10)
+    assert not space.complete and space.cap == "enough"
+    assert space.states == calls[-1] < 113
+
+
+def test_concrete_path_without_symmetry_is_the_recorded_path():
+    semantics = Semantics(load_config("tiny"))
+    space = search(semantics, symmetry=False)
+    edges = space.path_to(space.states - 1)
+    steps = concrete_path(semantics, space, edges)
+    assert [s.action for s in steps] == [e.action for e in edges]
+    assert len(EDGE_INVARIANTS) >= 1
