@@ -51,6 +51,8 @@ from wsshare.model.actions import (
     IpcSend,
     PeerSeesClose,
     PeerSend,
+    Recv,
+    RecvReturn,
     WSASocketFromInfo,
 )
 from wsshare.model.config import LIMIT
@@ -82,6 +84,9 @@ class Binding:
     sockets: frozenset[tuple[str, int]] = frozenset()
     infos: frozenset[tuple[str, int]] = frozenset()
     deferred: frozenset[tuple[int, int | None, str]] = frozenset()
+    # recvs the model blocked at their call: (model pid, tid) -> the slot they wait on,
+    # which their return must name even if the handle was closed meanwhile (R35).
+    blocked: frozenset[tuple[tuple[int, int | None], int]] = frozenset()
 
     # Lookup tables built once per Binding (bindings are immutable): a long trace
     # accumulates socket identities and info digests, and scans would cost per event.
@@ -482,19 +487,27 @@ class Checker:
             if e.call == "recv":
                 for action in self._actions(e, w, b):
                     for o in self.semantics.outcomes(w, action):
-                        if isinstance(o.result, Pending):
+                        if isinstance(o.result, Pending) and isinstance(action, Recv):
                             self.rules_exercised.update(o.rules)
-                            yield o.world, b
+                            waiting = ((action.pid, e.tid), action.handle)
+                            yield o.world, replace(b, blocked=b.blocked | {waiting})
             return
+        returning: Action | None = None
         if e.phase == "return" and key is not None:
             if key in b.deferred:
                 b = replace(b, deferred=b.deferred - {key})
             elif e.call == "recv":
+                blocked = next((x for x in b.blocked if x[0] == (key[0], e.tid)), None)
+                if blocked is None:
+                    return
+                b = replace(b, blocked=b.blocked - {blocked})
+                returning = RecvReturn(pid=key[0], handle=blocked[1])
                 e = e.with_call("recv_return")
             else:
                 return
         for world in self._silent(e, w, b):
-            for action in self._actions(e, world, b):
+            actions = [returning] if returning is not None else self._actions(e, world, b)
+            for action in actions:
                 for o in self.semantics.outcomes(world, action):
                     b2 = self._matches(e, action, world, o, b)
                     if b2 is not None:

@@ -23,6 +23,7 @@ from .explore_cli import add_bench_explore
 from .explore_cli import register as register_explore
 from .loading import InputError, format_validation_error, load_profile
 from .seedtable import TableEntry, build_rows, markdown
+from .stateful_cli import add_bench_stateful
 from .trace import TraceError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
@@ -603,6 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true", help="machine-readable output")
     b.set_defaults(run=cmd_bench)
     add_bench_explore(bench_sub)
+    add_bench_stateful(bench_sub)
 
     p = sub.add_parser("schema", help="print the JSON Schema of trace lines")
     p.set_defaults(run=cmd_schema)

@@ -626,7 +626,7 @@ def _common(p: argparse.ArgumentParser, max_states: int) -> None:
     p.add_argument(
         "--granularity",
         choices=("api", "spi"),
-        help="step granularity (default: the configuration's own; spi once the model has it)",
+        help="step granularity (default: the configuration's own)",
     )
     p.add_argument(
         "--no-symmetry",

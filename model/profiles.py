@@ -28,11 +28,14 @@ class Profile(Frozen):
     sharing_supported: bool = True
     # R6: WSADuplicateSocket rejects a pid that names no process with WSAEINVAL.
     validate_target_pid: bool = True
-    # D6: a target that has exited (its process object still around). "einval": treated
-    # like a missing process; "emfile": the handle cannot be duplicated into an exiting
-    # process (WCF's observation on Windows); "dead_info": the call succeeds and yields an
-    # info that names no usable handle (Wine).
-    duplicate_to_exited: Literal["einval", "emfile", "dead_info"] = "einval"
+    # D6: a target that has exited. Which answers are allowed depends on whether some
+    # process still holds its process object, which the model does not track, so the
+    # knob is a set: "einval" (OpenProcess fails: the pid names nothing), "emfile" (the
+    # object is held but the handle cannot go into an exiting process: WCF on Windows),
+    # "dead_info" (success, with an info that names no usable handle: Wine).
+    duplicate_to_exited: frozenset[Literal["einval", "emfile", "dead_info"]] = Field(
+        default=frozenset({"einval"})
+    )
     # D3/R3: what a second WSASocket with a consumed info does while its target lives.
     # "einval": the documented failure; "same_handle": the handle value of the first use is
     # returned again (an alias, not a new reference).
@@ -87,13 +90,14 @@ WINDOWS = DOCUMENTED.model_copy(
             "this project)."
         ),
         "reuse_outcomes": frozenset({"einval", "same_handle"}),
-        "duplicate_to_exited": "emfile",
+        "duplicate_to_exited": frozenset({"einval", "emfile"}),
         "registration_on_owner_close": "survives",
         "evidence": {
             "reuse_outcomes": f"{_WE} D3: one handle is pre-placed per duplication, so reuse "
             "cannot add a reference; whether it fails (WSASocket page) or returns the same "
             "value (.NET docs, Wine, ReactOS) is unverified: both allowed",
-            "duplicate_to_exited": f"{_WE} D6: WCF's SMSvcHost reports 10024 for a worker "
+            "duplicate_to_exited": f"{_WE} D6: WSAEINVAL once the pid names nothing; WCF's "
+            "SMSvcHost reports 10024 for a worker "
             "that is exiting or has exited; libuv #505",
             "registration_on_owner_close": f"{_WE} D9: unverified; AFD signals per endpoint "
             "and cleans up at the last handle",
@@ -126,14 +130,16 @@ WINE_8 = DOCUMENTED.model_copy(
         ),
         "reuse_outcomes": frozenset({"same_handle"}),
         "wrong_process_outcomes": frozenset({"foreign_handle"}),
-        "duplicate_to_exited": "dead_info",
+        "duplicate_to_exited": frozenset({"einval", "dead_info"}),
         "evidence": {
             "reuse_outcomes": "semantics.md B.1: WSASocketW returns dwServiceFlags3 again; "
             "socket_list_add does not de-duplicate",
             "wrong_process_outcomes": "semantics.md B.1: no target check; the value is read "
             "in the caller's handle table (research/wine wrong_pid, wrong_pid_alias)",
-            "duplicate_to_exited": "semantics.md B.1: the DuplicateHandle result is not "
-            "checked, so a dead target yields an info that names nothing",
+            "duplicate_to_exited": "recorded (traces/real/wine exited-target, "
+            "exited-target-held): WSAEINVAL once nothing holds the target's process "
+            "object; while something does, success with an info that names nothing, since "
+            "the DuplicateHandle result is not checked (semantics.md B.1)",
             "info_pins_socket": "semantics.md B.1: the handle lives in the target until it "
             "exits (research/wine unmaterialized_ref)",
             "validate_target_pid": "semantics.md B.1: OpenProcess fails for 0 and ~0 -> WSAEINVAL",

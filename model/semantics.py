@@ -704,18 +704,39 @@ class Semantics:
             return self._unchanged(w, found, "R7", "R36", "R46")
         d, s = found
         target = w.process(a.target_pid) if a.target_pid != NONEXISTENT_PID else None
+        if target is not None and target.status == "exited":
+            return self._duplicate_to_exited(w, a, d, s)
         context: InfoContext = "handle_in_target"
         if target is None or target.status == "not_started":
             if self.profile.validate_target_pid:
                 return self._unchanged(w, E.WSAEINVAL, "R6", "R7", "R46")
             context = "none"
-        elif target.status == "exited":
-            choice = self.profile.duplicate_to_exited
-            if choice == "einval":
-                return self._unchanged(w, E.WSAEINVAL, "R6", "D6")
-            if choice == "emfile":
-                return self._unchanged(w, E.WSAEMFILE, "D6")
-            context = "dead"
+        return self._mint(w, a, d, s, context)
+
+    def _duplicate_to_exited(
+        self, w: World, a: WSADuplicateSocket, d: Descriptor, s: UnderlyingSocket
+    ) -> list[Outcome]:
+        """D6: each answer the profile allows for a target that has exited."""
+        found: list[Outcome] = []
+        allowed = self.profile.duplicate_to_exited
+        if "einval" in allowed:
+            found += self._unchanged(w, E.WSAEINVAL, "R6", "D6")
+        if "emfile" in allowed:
+            found += self._unchanged(w, E.WSAEMFILE, "D6")
+        if "dead_info" in allowed:
+            found += self._mint(w, a, d, s, "dead")
+        return found
+
+    def _mint(
+        self,
+        w: World,
+        a: WSADuplicateSocket,
+        d: Descriptor,
+        s: UnderlyingSocket,
+        context: InfoContext,
+    ) -> list[Outcome]:
+        """The provider prepares the target's handle and fills the info (R13, R15, R16);
+        the NULL buffer is found after the pid (R7)."""
         if not a.buffer:
             return self._unchanged(w, E.WSAEFAULT, "R7", "R46")
         if len(w.infos) >= self.config.max_infos:

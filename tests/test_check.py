@@ -362,3 +362,26 @@ def test_a_released_sockets_identity_may_name_a_new_socket(tmp_path):
         {"pid": P, "call": "WSASocket", "result": "ok", "value": 8, "socket": "a"},
     ]
     assert check_file(str(_trace(tmp_path / "t.jsonl", events))).verdict == "conforms"
+
+
+def test_a_recv_cancelled_by_its_own_close_returns_wsaeintr(tmp_path):
+    """C21's end: a recv blocks in thread 1, thread 2 closes the handle, and the recv
+    returns WSAEINTR (R35), although the handle's binding ended at the close."""
+    events = [
+        *_connected(),
+        {"pid": P, "tid": 1, "phase": "call", "call": "recv", "args": {"handle": 8}},
+        {"pid": P, "tid": 2, "call": "closesocket", "args": {"handle": 8}, "result": "ok"},
+        {
+            "pid": P,
+            "tid": 1,
+            "phase": "return",
+            "call": "recv",
+            "args": {"handle": 8},
+            "result": "error",
+            "error": "WSAEINTR",
+        },
+    ]
+    assert check_file(str(_trace(tmp_path / "t.jsonl", events))).verdict == "conforms"
+    # Without the close nothing cancels the recv: WSAEINTR is not explained.
+    del events[-2]
+    assert check_file(str(_trace(tmp_path / "u.jsonl", events))).verdict == "violates"

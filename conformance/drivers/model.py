@@ -1,0 +1,227 @@
+"""The model as an implementation under test, and its mutants.
+
+`ModelDriver` wraps a `Semantics` (the reference, or a mutant from
+`wsshare.conformance.mutants`) behind the Driver protocol. It keeps one model world, turns
+each observed-value call into a model action, lets the semantics answer, and reports the
+answer as a recorder would: the same mapping to realistic values that the synthetic corpus
+uses (pid 1100, handle 0x104, `sock-0`, a digest of the info bytes). The machine never
+sees the world; a coverage measurement may, through `on_step`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from wsshare.model import (
+    DOCUMENTED,
+    NAMES_NOTHING,
+    NONEXISTENT_PID,
+    Config,
+    Ok,
+    Profile,
+    Semantics,
+    World,
+)
+from wsshare.model.actions import Action
+from wsshare.model.semantics import Outcome
+
+from ..corpus import Step, event_fields, info_digest, observed_pid, observed_socket
+from ..mutants import Mutant
+from ..trace import TraceEvent, TraceHeader
+from .base import Call, Chooser, Session
+
+_ACTION: TypeAdapter[Action] = TypeAdapter(Action)
+
+# Called with (world before, action, outcome taken) after every step the driver makes.
+StepHook = Callable[[World, Action, Outcome], None]
+
+# The thread a blocking recv runs on: one per handle, as a live harness would use, so the
+# checker can pair each call with its own return.
+_MAIN_THREAD = 1
+
+
+def _recv_thread(slot: int) -> int:
+    return 0x10 + slot
+
+
+class ModelDriver:
+    """Drives one run of `semantics` (the reference or a mutant) through observed values.
+
+    `name` goes into the trace header's `implementation`; `on_step` sees every model step
+    taken (for coverage), after the fact.
+    """
+
+    def __init__(
+        self, semantics: Semantics, name: str = "model", on_step: StepHook | None = None
+    ) -> None:
+        self.semantics = semantics
+        self.name = name
+        self.on_step = on_step
+        self.world: World | None = None
+        self._seq = 0
+        self._pids: dict[int, int] = {}  # observed -> model
+        self._infos: dict[str, int] = {}  # digest -> model info id
+
+    # -- the protocol -------------------------------------------------------------------
+
+    def start(self) -> Session:
+        worlds = self.semantics.initial_worlds()
+        # The contract promises one initial world; take the first if a variant has more.
+        self.world = worlds[0]
+        self._seq = 0
+        self._infos = {}
+        self._pids = {observed_pid(p.pid): p.pid for p in self.world.processes}
+        pids = tuple(observed_pid(p.pid) for p in self.world.processes)
+        config = self.semantics.config
+        header = TraceHeader(
+            implementation=self.name,
+            platform="wsshare model",
+            level=getattr(config, "granularity", "api"),
+            recorder="wsshare stateful",
+            profile_hint=self.semantics.profile.name,
+            processes=list(pids),
+        )
+        return Session(
+            pids=pids,
+            not_started=frozenset(
+                observed_pid(p.pid) for p in self.world.processes if p.status == "not_started"
+            ),
+            uninitialised=frozenset(
+                observed_pid(p.pid)
+                for p in self.world.processes
+                if p.status == "running" and p.startups == 0
+            ),
+            header=header,
+        )
+
+    def run(self, call: Call, choose: Chooser) -> TraceEvent | None:
+        if self.world is None:
+            raise RuntimeError("ModelDriver.run before start()")
+        action = self.action(call)
+        if action is None:
+            return None
+        before = self.world
+        found = self.semantics.outcomes(before, action)
+        if not found:
+            return None
+        outcome = found[choose(len(found)) % len(found)]
+        self.world = outcome.world
+        if self.on_step is not None:
+            self.on_step(before, action, outcome)
+        return self._event(Step(action, outcome.result, before, outcome.world))
+
+    def stop(self) -> None:
+        self.world = None
+
+    # -- observed values to model values ------------------------------------------------
+
+    def action(self, call: Call) -> Action | None:
+        """The model action `call` stands for in the current world, or None when its
+        arguments cannot name anything the model has (a pid outside the session)."""
+        assert self.world is not None
+        data: dict[str, Any] = {"call": call.call}
+        if call.pid is not None:
+            pid = self._pids.get(call.pid)
+            if pid is None:
+                return None
+            data["pid"] = pid
+        args = dict(call.args)
+        if "handle" in args:
+            args["handle"] = self._slot(args["handle"])
+        if "target_pid" in args:
+            args["target_pid"] = self._target(args["target_pid"])
+        if "to" in args:
+            args["to"] = self._pids.get(args["to"], NONEXISTENT_PID)
+        if "sender" in args:
+            args["sender"] = self._pids.get(args["sender"], NONEXISTENT_PID)
+        message = args.get("message")
+        if isinstance(message, dict):
+            message = dict(message)
+            if message.get("kind") == "pid_reply":
+                message["pid"] = self._pids.get(message.get("pid", 0), NONEXISTENT_PID)
+            if message.get("kind") == "info":
+                info = self._infos.get(call.info_digest or "")
+                if info is None:
+                    return None  # bytes the model never minted cannot travel as an info
+                message["info"] = info
+            args["message"] = message
+        if call.call == "WSASocketFromInfo":
+            args["info"] = self._infos.get(call.info_digest or "")
+        if call.call in ("peer_send", "peer_sees_close"):
+            socket = self._socket(call.socket)
+            if socket is None:
+                return None
+            args["socket"] = socket
+        data.update(args)
+        try:
+            return _ACTION.validate_python(data)
+        except ValidationError:
+            return None  # e.g. a pid beyond the model's bounds in a PidReply
+
+    @staticmethod
+    def _slot(value: object) -> int:
+        """The handle slot an observed value names (corpus.observed_handle's inverse); a
+        value that is no slot's stands for a handle naming nothing."""
+        if isinstance(value, int) and value >= 0x104 and (value - 0x100) % 4 == 0:
+            return (value - 0x100) // 4
+        return NAMES_NOTHING
+
+    def _target(self, observed: object) -> int:
+        if observed == 0:
+            return 0
+        if isinstance(observed, int) and observed in self._pids:
+            return self._pids[observed]
+        return NONEXISTENT_PID
+
+    def _socket(self, identity: str | None) -> int | None:
+        assert self.world is not None
+        for s in self.world.sockets:
+            if observed_socket(s.id) == identity:
+                return s.id
+        return None
+
+    # -- model results to observed values -----------------------------------------------
+
+    def _event(self, step: Step) -> TraceEvent:
+        fields = event_fields(step)
+        result = step.result
+        if (
+            step.action.call == "WSADuplicateSocket"
+            and isinstance(result, Ok)
+            and isinstance(result.value, int)
+        ):
+            digest = info_digest(result.value)
+            self._infos[digest] = result.value
+            fields["info_digest"] = digest
+        handle = getattr(step.action, "handle", None)
+        tid = _MAIN_THREAD
+        if step.action.call in ("recv", "recv_return") and isinstance(handle, int):
+            tid = _recv_thread(handle)
+        event = TraceEvent(seq=self._seq, time=round(0.001 * self._seq, 3), tid=tid, **fields)
+        self._seq += 1
+        return event
+
+
+def model_driver(
+    config: Config,
+    profile: Profile = DOCUMENTED,
+    on_step: StepHook | None = None,
+) -> ModelDriver:
+    """The reference model as an implementation under test."""
+    return ModelDriver(Semantics(config, profile), "model", on_step)
+
+
+def mutant_driver(
+    mutant: Mutant,
+    config: Config,
+    profile: Profile = DOCUMENTED,
+    on_step: StepHook | None = None,
+) -> ModelDriver:
+    """A mutant (a deliberately broken model) as an implementation under test."""
+    return ModelDriver(mutant.build(config, profile), f"model (mutant {mutant.name})", on_step)
+
+
+__all__ = ["ModelDriver", "StepHook", "model_driver", "mutant_driver"]
