@@ -27,7 +27,7 @@ CORPUS = ROOT / "traces" / "real" / "wine"
 
 # The seed's handoff and error paths whose verdicts differ between the profiles, so a
 # change in Wine or in either profile shows: bad pids and a NULL info (both conform),
-# use in the wrong process (documented: R4), an exited target (wine-8.0 contradicted),
+# use in the wrong process (documented: R4), an exited target (WSAEINVAL under both),
 # and the double close after a reuse (both profiles violated, at different events).
 LIVE = ["seed", "bad-pid", "null-info", "wrong-process", "exited-target", "reuse-double-close"]
 
