@@ -348,6 +348,39 @@ def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
     }
 
 
+def _rules_table(outcomes: list[runner.Outcome]) -> str:
+    """Per implemented rule: the traces that break it, and whether any trace that
+    conforms exercised it (Markdown). What the README's Wine table is made of."""
+    broken: dict[str, list[str]] = {}
+    honoured: set[str] = set()
+    profiles = sorted({o.job.profile for o in outcomes})
+    for o in outcomes:
+        r = o.result
+        if r is None:
+            continue
+        if r.verdict == "conforms":
+            honoured |= r.rules_exercised
+        elif r.violation is not None:
+            for rule in r.violation.rules:
+                broken.setdefault(rule, []).append(Path(o.job.display).stem)
+    lines = [
+        f"Rules under {', '.join(profiles)}, over {len(outcomes)} trace check(s):",
+        "",
+        "| rule | statement | traces that break it | exercised by a conforming trace |",
+        "|---|---|---|---|",
+    ]
+    for rule in RULES:
+        if rule.status != "implemented":
+            continue
+        if rule.id not in broken and rule.id not in honoured:
+            continue
+        who = ", ".join(sorted(set(broken.get(rule.id, [])))) or "none"
+        lines.append(
+            f"| {rule.id} | {rule.statement} | {who} | {'yes' if rule.id in honoured else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     plan = runner.plan(args.paths, args.profile)
     workers = args.jobs or os.cpu_count() or 1
@@ -368,6 +401,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         ]
         junit.write_junit(cases, args.junit)
     coverage = _coverage(outcomes) if args.coverage else None
+    if args.rules_table:
+        print(_rules_table(outcomes))
+        return _check_exit_code(outcomes, plan.manifest_mode, args.profile)
     code = _check_exit_code(outcomes, plan.manifest_mode, args.profile)
     if args.json:
         _print_json(
@@ -572,6 +608,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="worlds kept before the verdict becomes unknown",
     )
     p.add_argument("--no-color", action="store_true", help="no colour even on a terminal")
+    p.add_argument(
+        "--rules-table",
+        action="store_true",
+        help="print, per rule, which traces break it and whether a conforming "
+        "trace exercised it (Markdown)",
+    )
     p.add_argument(
         "-v", "--verbose", action="store_true", help="details of expected violations too"
     )

@@ -385,3 +385,22 @@ def test_a_recv_cancelled_by_its_own_close_returns_wsaeintr(tmp_path):
     # Without the close nothing cancels the recv: WSAEINTR is not explained.
     del events[-2]
     assert check_file(str(_trace(tmp_path / "u.jsonl", events))).verdict == "violates"
+
+
+def test_rules_table_names_the_traces_that_break_each_rule(run_wsshare):
+    proc = run_wsshare(
+        "check",
+        "--profile",
+        "documented",
+        "--rules-table",
+        str(SYNTHETIC / "c1.jsonl"),
+        str(SYNTHETIC / "violates-info-usable-twice.jsonl"),
+    )
+    assert proc.returncode == 1  # one of them violates
+    rows = {
+        line.split(" | ")[0].strip("| "): line
+        for line in proc.stdout.splitlines()
+        if line.startswith("| R")
+    }
+    assert "violates-info-usable-twice" in rows["R2"]
+    assert rows["R26"].endswith("| none | yes |")  # C1 exercises it and nothing breaks it
