@@ -361,8 +361,8 @@ def _rules_table(outcomes: list[runner.Outcome]) -> str:
         if r.verdict == "conforms":
             honoured |= r.rules_exercised
         elif r.violation is not None:
-            for rule in r.violation.rules:
-                broken.setdefault(rule, []).append(Path(o.job.display).stem)
+            for rule_id in r.violation.rules:
+                broken.setdefault(rule_id, []).append(Path(o.job.display).stem)
     lines = [
         f"Rules under {', '.join(profiles)}, over {len(outcomes)} trace check(s):",
         "",
