@@ -27,7 +27,7 @@ from wsshare.model.actions import (
     WSAEventSelect,
     WSASocketFromInfo,
 )
-from wsshare.model.semantics import Outcome, _put_info
+from wsshare.model.semantics import Outcome, _put_info, _put_socket
 from wsshare.model.state import Descriptor, ProtocolInfo, UnderlyingSocket
 
 E = WsaError
@@ -199,9 +199,7 @@ class SelectKeepsBlocking(Semantics):
                 s = o.world.sockets[d.socket].model_copy(
                     update={"nonblocking": w.sockets[d.socket].nonblocking}
                 )
-                ss = list(o.world.sockets)
-                ss[s.id] = s
-                o = Outcome(o.result, o.world.model_copy(update={"sockets": tuple(ss)}), o.rules)
+                o = Outcome(o.result, _put_socket(o.world, s), o.rules)
             out.append(o)
         return out
 
@@ -228,9 +226,7 @@ class ReleasedAtFirstClose(Semantics):
         w, rules = super().close_descriptor(w, d)
         s = w.sockets[d.socket]
         if s.open:
-            ss = list(w.sockets)
-            ss[s.id] = s.model_copy(update={"open": False, "inbound": "none"})
-            w = w.model_copy(update={"sockets": tuple(ss)})
+            w = _put_socket(w, s.model_copy(update={"open": False, "inbound": "none"}))
         return w, rules
 
 
@@ -240,9 +236,7 @@ class NeverReleased(Semantics):
     def close_descriptor(self, w: World, d: Descriptor) -> tuple[World, tuple[str, ...]]:
         w2, rules = super().close_descriptor(w, d)
         s = w.sockets[d.socket]
-        ss = list(w2.sockets)
-        ss[s.id] = s
-        return w2.model_copy(update={"sockets": tuple(ss)}), rules
+        return _put_socket(w2, s), rules
 
 
 class CloseCancelsEveryone(Semantics):
@@ -334,9 +328,7 @@ class ReleasedSocketKeepsData(Semantics):
         w, rules = super().close_descriptor(w, d)
         s = w.sockets[d.socket]
         if not s.open and inbound == "some":
-            ss = list(w.sockets)
-            ss[s.id] = s.model_copy(update={"inbound": "some"})
-            w = w.model_copy(update={"sockets": tuple(ss)})
+            w = _put_socket(w, s.model_copy(update={"inbound": "some"}))
         return w, rules
 
 

@@ -219,9 +219,8 @@ def startup(*pids: int, seed_step: int | None = None) -> list[Step]:
     return [Call(WSAStartup(pid=p), ok(), seed_step=seed_step) for p in pids]
 
 
-def connected_socket(pid: int = 1, handle: int = 1, socket: int = 0) -> list[Step]:
+def connected_socket(pid: int = 1, handle: int = 1) -> list[Step]:
     """A fresh socket in `pid`, connected to a remote peer."""
-    del socket
     return [
         Call(WSASocket(pid=pid), ok(handle), seed_step=1),
         Call(Connect(pid=pid, handle=handle), ok(), seed_step=1),

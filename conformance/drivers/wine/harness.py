@@ -470,61 +470,41 @@ class Recording:
         for ident in self.peer.poll_fins(wait, all_):
             self.event(call="peer_sees_close", result="ok", socket=ident)
 
+    def _relay(
+        self, src: Proc, dst: Proc, message: dict[str, Any], digest: str | None = None
+    ) -> None:
+        """One IPC message of the seed's table: sent by `src`, received by `dst` (the
+        harness is the channel, so both ends are recorded)."""
+        extra = {"info_digest": digest} if digest is not None else {}
+        self.event(
+            pid=src.pid,
+            call="ipc_send",
+            args={"to": dst.pid, "message": message},
+            result="ok",
+            **extra,
+        )
+        self.event(
+            pid=dst.pid,
+            call="ipc_recv",
+            args={"sender": src.pid},
+            result="ok",
+            value=message,
+            **extra,
+        )
+
     def ipc_pid(self, src: Proc, dst: Proc) -> int:
         """Steps 2-4 of the seed: the source asks the target for its pid; the target's
         answer is read from the target itself."""
-        self.event(
-            pid=src.pid,
-            call="ipc_send",
-            args={"to": dst.pid, "message": {"kind": "pid_request"}},
-            result="ok",
-        )
-        self.event(
-            pid=dst.pid,
-            call="ipc_recv",
-            args={"sender": src.pid},
-            result="ok",
-            value={"kind": "pid_request"},
-        )
+        self._relay(src, dst, {"kind": "pid_request"})
         pid = int(dst.agent.ask("getpid")["pid"])
-        reply = {"kind": "pid_reply", "pid": pid}
-        self.event(
-            pid=dst.pid, call="ipc_send", args={"to": src.pid, "message": reply}, result="ok"
-        )
-        self.event(pid=src.pid, call="ipc_recv", args={"sender": dst.pid}, result="ok", value=reply)
+        self._relay(dst, src, {"kind": "pid_reply", "pid": pid})
         return pid
 
     def ipc_info(self, src: Proc, dst: Proc, info: Info) -> None:
-        self.event(
-            pid=src.pid,
-            call="ipc_send",
-            args={"to": dst.pid, "message": {"kind": "info"}},
-            result="ok",
-            info_digest=info.digest,
-        )
-        self.event(
-            pid=dst.pid,
-            call="ipc_recv",
-            args={"sender": src.pid},
-            result="ok",
-            value={"kind": "info"},
-            info_digest=info.digest,
-        )
+        self._relay(src, dst, {"kind": "info"}, info.digest)
 
     def ipc_done(self, src: Proc, dst: Proc) -> None:
-        self.event(
-            pid=src.pid,
-            call="ipc_send",
-            args={"to": dst.pid, "message": {"kind": "done"}},
-            result="ok",
-        )
-        self.event(
-            pid=dst.pid,
-            call="ipc_recv",
-            args={"sender": src.pid},
-            result="ok",
-            value={"kind": "done"},
-        )
+        self._relay(src, dst, {"kind": "done"})
 
     def finish(self) -> None:
         """End the scenario: every agent still running exits (recorded: the system's
