@@ -40,19 +40,26 @@ from wsshare.model import (
     Profile,
     Semantics,
     World,
-    WsaError,
     describe,
     describe_result,
+    error_from_name,
+    make_semantics,
 )
 from wsshare.model.actions import (
     Action,
     CallReturn,
+    CloseRange,
+    Dup,
+    Fork,
     IpcRecv,
     IpcSend,
     PeerSeesClose,
     PeerSend,
+    PidfdGetfd,
     Recv,
+    RecvFds,
     RecvReturn,
+    SendFds,
     WSASocketFromInfo,
 )
 from wsshare.model.config import LIMIT
@@ -66,7 +73,15 @@ DEFAULT_MAX_CANDIDATES = 10_000
 
 # Calls that hand the caller a new handle value (an allocating SPI step hands it to
 # ws2_32 and the provider above).
-_RETURNS_HANDLE = frozenset({"WSASocket", "WSASocketFromInfo", "accept", "spi_step"})
+_RETURNS_HANDLE = frozenset(
+    {"WSASocket", "WSASocketFromInfo", "accept", "spi_step", "socket", "open_other", "dup"}
+    | {"pidfd_getfd"}
+)
+# Linux calls whose value is a list of new descriptors, with their identities in
+# `sockets`.
+_RETURNS_HANDLES = frozenset({"socketpair", "recv_fds"})
+# Arguments that name another process of the trace (Linux calls).
+_PEER_ARGS = ("to", "sender", "child", "source_pid")
 # API calls that are a begin, SPI steps and a return in an spi trace.
 _SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 
@@ -200,6 +215,17 @@ class _Processes:
             self.started.add(e.pid)
         elif e.call == "WSAStartup":
             self.startup.add(e.pid)
+        elif e.call == "fork":
+            # A forked child exists from its fork on, as if started there.
+            child = e.args.get("child")
+            if isinstance(child, int) and not isinstance(child, bool) and child > 0:
+                self.acting.setdefault(child, None)
+                self.started.add(child)
+        if e.call in ("send_fds", "recv_fds", "pidfd_getfd"):
+            for name in _PEER_ARGS:
+                pid = e.args.get(name)
+                if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
+                    self.acting.setdefault(pid, None)
         elif e.call in ("ipc_send", "ipc_recv"):
             message = e.args.get("message")
             named = [e.args.get("to"), e.args.get("sender")]
@@ -255,7 +281,9 @@ class Checker:
         self.spi = header.level == "spi"
         if self.spi:
             config = config.model_copy(update={"granularity": "spi"})
-        self.semantics = Semantics(config, profile)
+        if self.spi and profile.platform == "linux":
+            raise TraceError(path, 1, "level", "the Linux profiles check api-level traces only")
+        self.semantics: Semantics = make_semantics(config, profile)
         processes = []
         for model_pid in range(1, n + 1):
             observed = pids.observed.get(model_pid)
@@ -317,6 +345,13 @@ class Checker:
                 update["message"] = PidReply(pid=self.pids.of_caller(action.message.pid))
         if isinstance(action, IpcRecv):
             update["sender"] = self.pids.of_caller(action.sender)
+        if pid is not None and isinstance(action, Fork | SendFds | RecvFds | PidfdGetfd | Dup):
+            update.update(self._linux_arguments(e, action, pid, b))
+        if pid is not None and isinstance(action, CloseRange):
+            low, high = e.args["low"], e.args["high"]
+            update["handles"] = tuple(
+                sorted(slot for (p, v), slot in b.handles if p == pid and low <= v <= high)
+            )
         base = action.model_copy(update=update)
         if isinstance(base, WSASocketFromInfo):
             for info in self._infos(e, w, b):
@@ -332,6 +367,31 @@ class Checker:
                 yield base.model_copy(update={"socket": sid})
         else:
             yield base
+
+    def _linux_arguments(
+        self, e: TraceEvent, action: Action, pid: int, b: Binding
+    ) -> dict[str, object]:
+        """Observed pids and descriptor numbers of the Linux calls, as model values: a
+        number is looked up in the table of the process that holds it."""
+        update: dict[str, object] = {}
+        if isinstance(action, Fork):
+            update["child"] = self.pids.of_caller(action.child)
+        elif isinstance(action, SendFds):
+            update["to"] = self.pids.of_caller(action.to)
+            slots = [b.slot(pid, h) for h in action.handles]
+            update["handles"] = tuple(NAMES_NOTHING if s is None else s for s in slots)
+        elif isinstance(action, RecvFds):
+            update["sender"] = self.pids.of_caller(action.sender)
+        elif isinstance(action, PidfdGetfd):
+            source = self.pids.of_argument(action.source_pid)
+            update["source_pid"] = source
+            slot = b.slot(source, action.handle)
+            update["handle"] = NAMES_NOTHING if slot is None else slot
+        elif isinstance(action, Dup) and action.to is not None:
+            # dup2 onto a number that names nothing bound yet: any free number will do,
+            # and the result binds it.
+            update["to"] = b.slot(pid, action.to)
+        return update
 
     @staticmethod
     def _infos(e: TraceEvent, w: World, b: Binding) -> list[int | None]:
@@ -355,7 +415,13 @@ class Checker:
         pid = getattr(action, "pid", None)
         if isinstance(r, Ok):
             spi_value = e.call != "spi_step" or isinstance(r.value, int)
-            if e.call in _RETURNS_HANDLE and pid is not None and spi_value:
+            if e.call in _RETURNS_HANDLES and pid is not None:
+                return self._bind_handles(b, e, pid, r.value, o.world)
+            if isinstance(action, Fork):
+                # The child's numbers name what the parent's name (L4).
+                inherited = {((action.child, v), s) for (p, v), s in b.handles if p == pid}
+                b = replace(b, handles=b.handles | inherited)
+            elif e.call in _RETURNS_HANDLE and pid is not None and spi_value:
                 b2 = self._bind_handle(b, pid, e.value, r.value, o.world)
                 if b2 is None:
                     return None
@@ -371,7 +437,11 @@ class Checker:
                     return None
             elif e.value is not None and e.call != "WSADuplicateSocket" and e.value != r.value:
                 return None
-        if e.socket is not None and e.pid is not None:
+        if (
+            e.socket is not None
+            and e.pid is not None
+            and not (isinstance(action, PidfdGetfd) and isinstance(r, Err))
+        ):
             b2 = self._bind_socket(b, e, action, before, o.world)
             if b2 is None:
                 return None
@@ -396,6 +466,32 @@ class Checker:
         if isinstance(model, InfoMessage) and e.info_digest is not None:
             return b.info(e.info_digest) == model.info
         return True
+
+    def _bind_handles(
+        self, b: Binding, e: TraceEvent, pid: int, model: object, after: World
+    ) -> Binding | None:
+        """Bind the descriptors of a list result (socketpair, recv_fds) one by one, with
+        their identities when the recorder saw them."""
+        observed = e.value
+        if not isinstance(model, tuple) or not isinstance(observed, list):
+            return None if observed is not None else b
+        if len(model) != len(observed):
+            return None
+        identities = e.sockets or []
+        if identities and len(identities) != len(observed):
+            return None
+        for i, (value, slot) in enumerate(zip(observed, model, strict=True)):
+            bound = self._bind_handle(b, pid, value, slot, after)
+            if bound is None:
+                return None
+            b = bound
+            d = after.descriptor(pid, slot)
+            if identities and d is not None:
+                bound = self._bind_identity(b, identities[i], d.socket, after)
+                if bound is None:
+                    return None
+                b = bound
+        return b
 
     @staticmethod
     def _bind_handle(
@@ -616,8 +712,10 @@ class Checker:
 
 
 def _rule_order(rule: str) -> tuple[int, int]:
-    """R-rules first, then the open questions (D-ids), each in numeric order."""
-    return (0 if rule.startswith("R") else 1), int(rule[1:]) if rule[1:].isdigit() else 0
+    """R-rules first, then the Linux rules (L-ids), then the open questions (D-ids), each
+    in numeric order."""
+    group = {"R": 0, "L": 1}.get(rule[:1], 2)
+    return group, int(rule[1:]) if rule[1:].isdigit() else 0
 
 
 def observed_text(e: TraceEvent) -> str:
@@ -626,7 +724,7 @@ def observed_text(e: TraceEvent) -> str:
     if e.result is None:
         got = "(call starts)"
     elif e.result == "error":
-        got = f"{e.error} ({WsaError.from_name(e.error or '').value})"
+        got = f"{e.error} ({error_from_name(e.error or '').value})"
     else:
         got = e.result.upper() if e.value is None else f"{e.result.upper()} {e.value}"
     extra = f" info={e.info_digest}" if e.info_digest else ""

@@ -15,12 +15,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from wsshare.model import PROFILES, RULES, Profile, Semantics
+from wsshare.model import LINUX_RULES, PROFILES, RULES, Profile, Rule, Semantics
 
 from . import junit, runner, scenarios
 from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
 from .explore_cli import add_bench_explore
 from .explore_cli import register as register_explore
+from .import_cli import register_import_and_record
 from .loading import InputError, format_validation_error, load_profile
 from .seedtable import TableEntry, build_rows, markdown
 from .stateful_cli import add_bench_stateful
@@ -53,12 +54,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
                     "mutants": mutants_of.get(r.id, []),
                     "not_mutated": NOT_MUTATED.get(r.id),
                 }
-                for r in RULES
+                for r in (*RULES, *LINUX_RULES)
             ]
         )
         return EXIT_OK
     counts: dict[str, int] = {}
-    for r in RULES:
+    for r in (*RULES, *LINUX_RULES):
+        if r.id == LINUX_RULES[0].id:
+            print("\nLinux (the linux-scm-rights and linux-pidfd profiles):\n")
         counts[r.status] = counts.get(r.status, 0) + 1
         print(f"{r.id:<4} {r.status:<12} {r.statement}")
         if r.status == "implemented":
@@ -71,7 +74,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             print(f"     why: {r.reason}")
         print(f"     source: {'; '.join(r.source_links())}")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"\n{len(RULES)} rules: {summary}")
+    print(f"\n{len(RULES)} rules and {len(LINUX_RULES)} Linux rules: {summary}")
     return EXIT_OK
 
 
@@ -329,6 +332,12 @@ def _outcome_json(o: runner.Outcome) -> dict[str, object]:
     return data
 
 
+def _rules_for(outcomes: list[runner.Outcome]) -> tuple[Rule, ...]:
+    """The Winsock rules, and the Linux ones when a Linux profile was checked."""
+    linux = any(PROFILES[o.job.profile].platform == "linux" for o in outcomes)
+    return (*RULES, *LINUX_RULES) if linux else RULES
+
+
 def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
     from wsshare.model import ACTION_TYPES
 
@@ -338,7 +347,7 @@ def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
         if o.result is not None:
             rules |= o.result.rules_exercised
             calls |= set(o.result.calls)
-    implemented = [r.id for r in RULES if r.status == "implemented"]
+    implemented = [r.id for r in _rules_for(outcomes) if r.status == "implemented"]
     every_call = [t.model_fields["call"].default for t in ACTION_TYPES]
     return {
         "rules_exercised": [r for r in implemented if r in rules],
@@ -369,7 +378,7 @@ def _rules_table(outcomes: list[runner.Outcome]) -> str:
         "| rule | statement | traces that break it | exercised by a conforming trace |",
         "|---|---|---|---|",
     ]
-    for rule in RULES:
+    for rule in _rules_for(outcomes):
         if rule.status != "implemented":
             continue
         if rule.id not in broken and rule.id not in honoured:
@@ -552,7 +561,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("rules", help="the fifty rules, their sources and what implements them")
+    p = sub.add_parser(
+        "rules",
+        help="the fifty rules and the Linux rules L1..L12: sources, what implements them",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_rules)
 
@@ -656,6 +668,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_corpus)
 
     register_explore(sub)
+    register_import_and_record(sub)
     return parser
 
 

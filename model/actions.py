@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, NonNegativeInt
 
-from .errors import WsaError
+from .errors import ErrorCode
 from .state import Frozen, HandleArg, InfoId, Message, Pid, World
 
 # -- process life --------------------------------------------------------------------
@@ -237,6 +237,134 @@ class CallReturn(Frozen):
     pid: Pid
 
 
+# -- Linux (enabled only under the Linux profiles) ---------------------------------------
+# The kernel's descriptor passing, with the lifetime core it shares with Winsock: a
+# descriptor names an open file description (the model's UnderlyingSocket), which lives
+# until the last descriptor or message in flight that refers to it is gone.
+
+
+class LinuxSocket(Frozen):
+    """socket(2): a fresh socket and a descriptor for it."""
+
+    call: Literal["socket"] = "socket"
+    pid: Pid
+
+
+class Socketpair(Frozen):
+    """socketpair(2): two connected sockets; the result is the pair of descriptors."""
+
+    call: Literal["socketpair"] = "socketpair"
+    pid: Pid
+
+
+class OpenOther(Frozen):
+    """A descriptor that is no socket (pipe2, pidfd_open, open): it takes a number from
+    the same space as sockets."""
+
+    call: Literal["open_other"] = "open_other"
+    pid: Pid
+
+
+class Close(Frozen):
+    """close(2) of any descriptor."""
+
+    call: Literal["close"] = "close"
+    pid: Pid
+    handle: HandleArg
+
+
+class Dup(Frozen):
+    """dup(2) (`to` None: the lowest free number), dup2/dup3 (`to`: that number, closed
+    first if open), fcntl F_DUPFD. `cloexec` is dup3's O_CLOEXEC or F_DUPFD_CLOEXEC."""
+
+    call: Literal["dup"] = "dup"
+    pid: Pid
+    handle: HandleArg
+    to: HandleArg | None = None
+    cloexec: bool = False
+
+
+class SetCloexec(Frozen):
+    """fcntl(F_SETFD) turning FD_CLOEXEC on or off."""
+
+    call: Literal["set_cloexec"] = "set_cloexec"
+    pid: Pid
+    handle: HandleArg
+    on: bool = True
+
+
+class Fork(Frozen):
+    """fork(2): process `child` (one not started yet) starts with a copy of the caller's
+    descriptor table."""
+
+    call: Literal["fork"] = "fork"
+    pid: Pid
+    child: Pid
+
+
+class Exec(Frozen):
+    """A successful execve(2): the close-on-exec descriptors of the caller close."""
+
+    call: Literal["exec"] = "exec"
+    pid: Pid
+
+
+class CloseRange(Frozen):
+    """close_range(2) over the caller's descriptors `handles` (those whose numbers fall
+    in the observed range; a checker translates the range), or with CLOSE_RANGE_CLOEXEC
+    (`cloexec`) marking them close-on-exec instead."""
+
+    call: Literal["close_range"] = "close_range"
+    pid: Pid
+    handles: tuple[HandleArg, ...] = ()
+    cloexec: bool = False
+
+
+class SendFds(Frozen):
+    """sendmsg(2) with SCM_RIGHTS: the descriptors `handles` travel to process `to`."""
+
+    call: Literal["send_fds"] = "send_fds"
+    pid: Pid
+    to: Pid
+    handles: tuple[HandleArg, ...]
+
+
+class RecvFds(Frozen):
+    """recvmsg(2) of the oldest SCM_RIGHTS message from `sender`: one new descriptor per
+    descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
+
+    call: Literal["recv_fds"] = "recv_fds"
+    pid: Pid
+    sender: Pid
+    cloexec: bool = False
+
+
+class PidfdGetfd(Frozen):
+    """pidfd_getfd(2): a new descriptor in the caller for descriptor `handle` of process
+    `source_pid` (named by a pidfd, which the model leaves implicit)."""
+
+    call: Literal["pidfd_getfd"] = "pidfd_getfd"
+    pid: Pid
+    source_pid: NonNegativeInt
+    handle: HandleArg
+
+
+LINUX_ACTION_TYPES: tuple[type[Frozen], ...] = (
+    LinuxSocket,
+    Socketpair,
+    OpenOther,
+    Close,
+    Dup,
+    SetCloexec,
+    Fork,
+    Exec,
+    CloseRange,
+    SendFds,
+    RecvFds,
+    PidfdGetfd,
+)
+
+
 Action = Annotated[
     ProcessStart
     | ProcessExit
@@ -263,7 +391,19 @@ Action = Annotated[
     | PeerSend
     | PeerSeesClose
     | SpiStep
-    | CallReturn,
+    | CallReturn
+    | LinuxSocket
+    | Socketpair
+    | OpenOther
+    | Close
+    | Dup
+    | SetCloexec
+    | Fork
+    | Exec
+    | CloseRange
+    | SendFds
+    | RecvFds
+    | PidfdGetfd,
     Field(discriminator="call"),
 ]
 
@@ -294,6 +434,7 @@ ACTION_TYPES: tuple[type[Frozen], ...] = (
     PeerSeesClose,
     SpiStep,
     CallReturn,
+    *LINUX_ACTION_TYPES,
 )
 
 
@@ -337,7 +478,9 @@ SPI_NAME: dict[str, str] = {
 
 # -- results -----------------------------------------------------------------------------
 
-Value = int | str | Message | None
+# A tuple of handles for the Linux calls that make several descriptors at once
+# (socketpair, recv_fds).
+Value = int | str | Message | tuple[int, ...] | None
 
 
 class Ok(Frozen):
@@ -350,10 +493,10 @@ class Ok(Frozen):
 
 
 class Err(Frozen):
-    """Failure with the exact WSA error."""
+    """Failure with the exact WSA error (an errno under the Linux profiles)."""
 
     status: Literal["error"] = "error"
-    error: WsaError
+    error: ErrorCode
 
     def __str__(self) -> str:
         return f"{self.error.name} ({self.error.value})"

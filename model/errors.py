@@ -46,6 +46,51 @@ class WsaError(IntEnum):
             raise ValueError(f"unknown WSA error {name!r}; known: {known}") from None
 
 
+class Errno(IntEnum):
+    """The Linux errno values the Linux profiles produce or that Linux traces carry
+    (asm-generic/errno-base.h and errno.h; x86_64 numbering). They never collide with a
+    WSA code, so one field can hold either."""
+
+    EPERM = 1
+    ENOENT = 2
+    ESRCH = 3
+    EINTR = 4
+    EBADF = 9
+    EAGAIN = 11
+    ENOMEM = 12
+    EACCES = 13
+    EFAULT = 14
+    EINVAL = 22
+    EMFILE = 24
+    EPIPE = 32
+    ENOTSOCK = 88
+    EOPNOTSUPP = 95
+    EADDRINUSE = 98
+    ENETDOWN = 100
+    ECONNRESET = 104
+    ENOBUFS = 105
+    EISCONN = 106
+    ENOTCONN = 107
+    ECONNREFUSED = 111
+    EALREADY = 114
+    EINPROGRESS = 115
+
+
+# What a result's error holds: a WSA code on Winsock, an errno on Linux.
+ErrorCode = WsaError | Errno
+
+
+def error_from_name(name: str) -> ErrorCode:
+    """A WSA code or an errno by its symbolic name; ValueError naming both lists."""
+    if name in WsaError.__members__:
+        return WsaError[name]
+    if name in Errno.__members__:
+        return Errno[name]
+    wsa = ", ".join(e.name for e in WsaError)
+    errno = ", ".join(e.name for e in Errno)
+    raise ValueError(f"unknown error {name!r}; WSA codes: {wsa}; Linux errno names: {errno}")
+
+
 E = WsaError
 
 # Errors that may arrive from the environment (network, resources) rather than from the

@@ -37,6 +37,7 @@ from .errors import (
     WSPCLOSESOCKET_ERRORS,
     WSPDUPLICATESOCKET_ERRORS,
     WSPSOCKET_ERRORS,
+    Errno,
     WsaError,
 )
 from .profiles import Profile
@@ -270,11 +271,14 @@ def _documented_wrong_process(p: Profile) -> bool:
 
 
 def _documented_cleanup(p: Profile) -> bool:
+    if p.platform == "linux":
+        return False  # no WSAStartup: descriptors need none in force
     return p.cleanup_closes_descriptors
 
 
 def _handles_implemented(p: Profile) -> bool:
-    return p.wpu_create_socket_handle == "implemented"
+    # Linux has no providers and no WPU calls.
+    return p.wpu_create_socket_handle == "implemented" and p.platform == "winsock"
 
 
 WORLD_INVARIANTS: tuple[WorldInvariant, ...] = (
@@ -433,6 +437,8 @@ def _failure_changes_nothing(
         after = after.model_copy(update={"pending": before.pending})
     if profile.failed_use_consumes_info and isinstance(action, WSASocketFromInfo):
         after = after.model_copy(update={"infos": before.infos})
+    if outcome.result.error == Errno.EINPROGRESS:
+        return None  # a nonblocking connect fails, yet the connection goes on (L12)
     if after != before and outcome.result.error not in ENVIRONMENTAL:
         return f"{action.call} failed with {outcome.result.error.name} but changed the world"
     if after != before:

@@ -24,6 +24,13 @@ class Profile(Frozen):
     name: str
     description: str = ""
 
+    # Which system's calls the model offers: Winsock's, or the Linux kernel's descriptor
+    # passing (model/linux.py). Actions of the other platform have no outcome.
+    platform: Literal["winsock", "linux"] = "winsock"
+    # Linux: the handoff mechanisms offered, SCM_RIGHTS messages (unix(7)) and
+    # pidfd_getfd(2); fork inheritance and dup are always there.
+    linux_handoff: frozenset[Literal["scm_rights", "pidfd_getfd"]] = Field(default=frozenset())
+
     # R12: a stack may not support sharing at all (Windows CE reports WSASYSCALLFAILURE).
     sharing_supported: bool = True
     # R6: WSADuplicateSocket rejects a pid that names no process with WSAEINVAL.
@@ -60,6 +67,20 @@ class Profile(Frozen):
     # D15: WPUCreateSocketHandle implemented, or a stub returning 0 (ReactOS), which
     # leaves non-IFS providers without handles.
     wpu_create_socket_handle: Literal["implemented", "unimplemented"] = "implemented"
+    # D3/D1 (Wine): ws2_32 keeps a per-process list of socket handle values with one entry
+    # per WSASocket that returned the value, and closesocket succeeds while the value has
+    # an entry. So a value returned again by a reused info, or by an info used in the
+    # wrong process, can be closed once more than it has descriptors. The model keeps the
+    # count of such stale entries per process, not their values (a trace binds a value
+    # only while a descriptor is open): a close of a value naming no descriptor may then
+    # succeed, once per stale entry.
+    relists_returned_handles: bool = False
+    # R46/R48/R50: which calls check WSAStartup first. "every_call": each call fails with
+    # WSANOTINITIALISED in a process without WSAStartup (the pages list it for each);
+    # "create_and_close": only WSAStartup's partners (WSACleanup), WSASocket and closesocket
+    # do; every other call goes on to the handle, which in such a process names nothing
+    # (WSAENOTSOCK) since the last WSACleanup closed its descriptors (Wine).
+    startup_checked_by: Literal["every_call", "create_and_close"] = "every_call"
     # Environmental failures (WSAENETDOWN, WSAENOBUFS, WSAEMFILE) as extra outcomes that
     # change no state; off by default so that they do not swamp exploration.
     environmental_errors: bool = False
@@ -116,6 +137,12 @@ WINDOWS = DOCUMENTED.model_copy(
             "use_of_released_info": "not reachable: infos pin their socket (D5)",
             "wpu_create_socket_handle": "Microsoft's sample LSPs call it (MS-LSP)",
             "environmental_errors": "off: not part of the protocol",
+            "platform": "Winsock (ws2_32 and its providers)",
+            "linux_handoff": "none: a Linux knob",
+            "relists_returned_handles": "unverified: no evidence that Windows lets a value "
+            "be closed more often than it has descriptors",
+            "startup_checked_by": "the WSASocket, WSADuplicateSocket and closesocket pages "
+            "list WSANOTINITIALISED first; unverified for the other calls",
         },
     }
 )
@@ -131,7 +158,19 @@ WINE_8 = DOCUMENTED.model_copy(
         "reuse_outcomes": frozenset({"same_handle"}),
         "wrong_process_outcomes": frozenset({"foreign_handle"}),
         "duplicate_to_exited": frozenset({"einval", "dead_info"}),
+        "relists_returned_handles": True,
+        "startup_checked_by": "create_and_close",
         "evidence": {
+            "relists_returned_handles": "recorded (traces/real/wine reuse-double-close: "
+            "after a reused info returned the same value, the target closes it twice, both "
+            "OK; the live machine's wrong-process run in tests/test_wine_live.py: a value "
+            "returned by an info meant for another process closes OK); socket_list_add "
+            "does not de-duplicate and closesocket succeeds when socket_list_remove finds "
+            "the value",
+            "startup_checked_by": "recorded (traces/real/wine cleanup: after the last "
+            "WSACleanup, send fails with WSAENOTSOCK; the live machine: WSADuplicateSocket, "
+            "bind, getsockopt and the other handle calls too, while WSASocket, "
+            "WSASocketFromInfo, closesocket and WSACleanup give WSANOTINITIALISED)",
             "reuse_outcomes": "semantics.md B.1: WSASocketW returns dwServiceFlags3 again; "
             "socket_list_add does not de-duplicate",
             "wrong_process_outcomes": "semantics.md B.1: no target check; the value is read "
@@ -174,7 +213,42 @@ REACTOS = DOCUMENTED.model_copy(
     }
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (DOCUMENTED, WINDOWS, WINE_8, REACTOS)}
+_MAN = "https://man7.org/linux/man-pages/man2"
+LINUX_SCM_RIGHTS = Profile(
+    name="linux-scm-rights",
+    description=(
+        "The Linux kernel handing descriptors over in SCM_RIGHTS messages on a unix "
+        "socket (and by fork and dup): the message in flight holds a reference; "
+        "receiving makes new descriptors; no token is bound to a target pid."
+    ),
+    platform="linux",
+    linux_handoff=frozenset({"scm_rights"}),
+    evidence={
+        "linux_handoff": "https://man7.org/linux/man-pages/man7/unix.7.html (SCM_RIGHTS); "
+        "recorded in traces/real/linux",
+        "platform": f"{_MAN}/close.2.html, {_MAN}/fork.2.html, {_MAN}/execve.2.html",
+    },
+)
+LINUX_PIDFD = LINUX_SCM_RIGHTS.model_copy(
+    update={
+        "name": "linux-pidfd",
+        "description": (
+            "The Linux kernel handing descriptors over with pidfd_getfd(2): the target "
+            "pulls from the source's table, which must still hold the descriptor; a pull "
+            "may be repeated."
+        ),
+        "linux_handoff": frozenset({"pidfd_getfd"}),
+        "evidence": {
+            "linux_handoff": f"{_MAN}/pidfd_getfd.2.html; recording.md (Linux): the source "
+            "must keep its descriptor until the pull, else EBADF",
+            "platform": f"{_MAN}/close.2.html, {_MAN}/fork.2.html, {_MAN}/execve.2.html",
+        },
+    }
+)
+
+PROFILES: dict[str, Profile] = {
+    p.name: p for p in (DOCUMENTED, WINDOWS, WINE_8, REACTOS, LINUX_SCM_RIGHTS, LINUX_PIDFD)
+}
 
 
 def get_profile(name: str) -> Profile:

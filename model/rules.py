@@ -455,4 +455,122 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+# The Linux kernel's descriptor passing (model/linux.py): the rules of the Linux profiles,
+# from the Linux man pages. R26, R28, R33 and R34 hold there too and are cited as such.
+MAN = "https://man7.org/linux/man-pages"
+SOURCES.update(
+    {
+        "MAN-OPEN": f"{MAN}/man2/open.2.html",
+        "MAN-SOCKET": f"{MAN}/man2/socket.2.html",
+        "MAN-CLOSE": f"{MAN}/man2/close.2.html",
+        "MAN-DUP": f"{MAN}/man2/dup.2.html",
+        "MAN-FCNTL": f"{MAN}/man2/fcntl.2.html",
+        "MAN-FORK": f"{MAN}/man2/fork.2.html",
+        "MAN-EXECVE": f"{MAN}/man2/execve.2.html",
+        "MAN-CLOSE-RANGE": f"{MAN}/man2/close_range.2.html",
+        "MAN-UNIX": f"{MAN}/man7/unix.7.html",
+        "MAN-RECVMSG": f"{MAN}/man2/recvmsg.2.html",
+        "MAN-PIDFD-GETFD": f"{MAN}/man2/pidfd_getfd.2.html",
+        "MAN-EXIT": f"{MAN}/man2/_exit.2.html",
+        "MAN-CONNECT": f"{MAN}/man2/connect.2.html",
+        "MAN-ACCEPT": f"{MAN}/man2/accept.2.html",
+        "MAN-LISTEN": f"{MAN}/man2/listen.2.html",
+    }
+)
+
+LINUX_RULES: tuple[Rule, ...] = (
+    _impl(
+        "L1",
+        "A call that makes a descriptor gives the lowest number not open in the process, "
+        "whatever kind of file the other numbers name.",
+        ("MAN-OPEN", "MAN-SOCKET"),
+        "LinuxSemantics._socket",
+        "LinuxSemantics._recv_fds",
+        "LinuxSemantics._linux_accept",
+    ),
+    _impl(
+        "L2",
+        "close removes one number from the caller's table; the file description goes "
+        "only when nothing refers to it any more; a number that is not open gives EBADF.",
+        ("MAN-CLOSE",),
+        "LinuxSemantics._close",
+    ),
+    _impl(
+        "L3",
+        "dup makes another descriptor to the same file description, without the "
+        "close-on-exec flag unless asked; dup2 onto an open number closes it first.",
+        ("MAN-DUP", "MAN-FCNTL"),
+        "LinuxSemantics._dup",
+    ),
+    _impl(
+        "L4",
+        "A forked child starts with a copy of each of the parent's descriptors, naming "
+        "the same file descriptions, with the same close-on-exec flags.",
+        ("MAN-FORK",),
+        "LinuxSemantics._fork",
+    ),
+    _impl(
+        "L5",
+        "The close-on-exec flag belongs to one descriptor; a successful exec closes the "
+        "descriptors that have it and keeps the others.",
+        ("MAN-EXECVE", "MAN-FCNTL"),
+        "LinuxSemantics._exec",
+        "LinuxSemantics._set_cloexec",
+    ),
+    _impl(
+        "L6",
+        "close_range closes every open descriptor in a range (or marks it close-on-exec) "
+        "and ignores the numbers that are not open.",
+        ("MAN-CLOSE-RANGE",),
+        "LinuxSemantics._close_range",
+    ),
+    _impl(
+        "L7",
+        "A descriptor sent with SCM_RIGHTS is a reference held by the message in flight, "
+        "so the sender may close it at once; the reference goes if the message is never "
+        "received.",
+        ("MAN-UNIX",),
+        "LinuxSemantics._send_fds",
+        "LinuxSemantics._process_exit",
+        "World.references",
+    ),
+    _impl(
+        "L8",
+        "Receiving an SCM_RIGHTS message makes one new descriptor per descriptor sent, "
+        "naming the same file descriptions; MSG_CMSG_CLOEXEC marks them close-on-exec.",
+        ("MAN-UNIX", "MAN-RECVMSG"),
+        "LinuxSemantics._recv_fds",
+    ),
+    _impl(
+        "L9",
+        "pidfd_getfd copies a descriptor of another process, which must still have it "
+        "open (else EBADF) and be alive (else ESRCH); the copy is close-on-exec and the "
+        "pull may be repeated.",
+        ("MAN-PIDFD-GETFD",),
+        "LinuxSemantics._pidfd_getfd",
+    ),
+    _impl(
+        "L10",
+        "A process that exits closes all its descriptors.",
+        ("MAN-EXIT",),
+        "LinuxSemantics._process_exit",
+    ),
+    _impl(
+        "L11",
+        "Nothing binds a descriptor in flight to a target process: whoever receives the "
+        "message gets it (a pid travels only in application data).",
+        ("MAN-UNIX",),
+        "LinuxSemantics._send_fds",
+    ),
+    _impl(
+        "L12",
+        "bind, listen, connect and accept may fail for reasons of the address family or "
+        "the environment (refused, in progress, nothing to accept) and then change "
+        "nothing, except that a connect in progress completes.",
+        ("MAN-CONNECT", "MAN-ACCEPT", "MAN-LISTEN"),
+        "LinuxSemantics._linux_connection",
+        "LinuxSemantics._linux_accept",
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in (*RULES, *LINUX_RULES)}

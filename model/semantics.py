@@ -62,7 +62,7 @@ from .actions import (
     WSAStartup,
 )
 from .config import Config
-from .errors import ENVIRONMENTAL, WsaError
+from .errors import ENVIRONMENTAL, ErrorCode, WsaError
 from .profiles import DOCUMENTED, Profile
 from .spi import SPI_CALLS
 from .state import (
@@ -270,7 +270,9 @@ class Semantics:
                     return []  # a process makes one call at a time
                 if isinstance(action, SPI_CALLS):
                     return self._begin(world, action)
-        handler = self._dispatch[type(action)]
+        handler = self._dispatch.get(type(action))
+        if handler is None:
+            return []  # an action of another platform (a Linux call under Winsock)
         found = handler(world, action)
         if self.profile.environmental_errors and found and pid is not None:
             found = found + self._environmental(world, action)
@@ -389,7 +391,7 @@ class Semantics:
     # == shared pieces ===================================================================
 
     @staticmethod
-    def _unchanged(w: World, error: WsaError, *rules: str) -> list[Outcome]:
+    def _unchanged(w: World, error: ErrorCode, *rules: str) -> list[Outcome]:
         return [Outcome(Err(error=error), w, rules)]
 
     def _environmental(self, w: World, action: Action) -> list[Outcome]:
@@ -407,10 +409,13 @@ class Semantics:
     def _lookup(
         self, w: World, pid: int, handle: int
     ) -> tuple[Descriptor, UnderlyingSocket] | WsaError:
-        """The prolog, then the descriptor: an unknown or closed value is WSAENOTSOCK (R36)."""
-        error = self._prolog(w, pid)
-        if error is not None:
-            return error
+        """The prolog, then the descriptor: an unknown or closed value is WSAENOTSOCK (R36).
+        Under `startup_checked_by` "create_and_close" the prolog is skipped (closesocket
+        runs it itself); the calls find no descriptor in a process without WSAStartup."""
+        if self.profile.startup_checked_by == "every_call":
+            error = self._prolog(w, pid)
+            if error is not None:
+                return error
         d = w.descriptor(pid, handle)
         if d is None:
             return E.WSAENOTSOCK
@@ -452,6 +457,19 @@ class Semantics:
                 }
             )
             rules += ("D9",)
+        if self.profile.relists_returned_handles:
+            # The first descriptor an info gave is gone: a reuse returns its old value,
+            # which a later allocation may give another descriptor (see _reuse).
+            w = w.model_copy(
+                update={
+                    "infos": tuple(
+                        i.model_copy(update={"first_handle": None})
+                        if i.target_pid == d.pid and i.first_handle == d.handle
+                        else i
+                        for i in w.infos
+                    )
+                }
+            )
         w, released = _release_unreferenced(w, (d.socket,))
         if released:
             rules += ("R34",)
@@ -473,7 +491,9 @@ class Semantics:
         assert p is not None
         touched = [d.socket for d in w.descriptors if d.pid == a.pid]
         touched += [i.socket for i in w.infos if i.target_pid == a.pid and i.holds_reference]
-        w = _put_process(w, p.model_copy(update={"status": "exited", "startups": 0}))
+        w = _put_process(
+            w, p.model_copy(update={"status": "exited", "startups": 0, "stale_listings": 0})
+        )
         w = w.model_copy(
             update={
                 "descriptors": tuple(d for d in w.descriptors if d.pid != a.pid),
@@ -511,9 +531,14 @@ class Semantics:
         assert p is not None
         if p.startups == 0:
             return self._unchanged(w, E.WSANOTINITIALISED, "R39")
-        w = _put_process(w, p.model_copy(update={"startups": p.startups - 1}))
+        last = p.startups == 1
+        # The last WSACleanup empties the socket list, stale entries included (Wine).
+        stale = 0 if last else p.stale_listings
+        w = _put_process(
+            w, p.model_copy(update={"startups": p.startups - 1, "stale_listings": stale})
+        )
         rules: tuple[str, ...] = ("R39",)
-        if p.startups == 1 and self.profile.cleanup_closes_descriptors:
+        if last and self.profile.cleanup_closes_descriptors:
             for d in w.descriptors_of(a.pid):
                 w, closed_rules = self.close_descriptor(w, d)
                 rules += closed_rules
@@ -605,7 +630,7 @@ class Semantics:
         if info.context == "dead":
             # Wine: the info names a handle value in a process that is gone; the caller
             # gets a value that names nothing.
-            return [Outcome(Ok(value=NAMES_NOTHING), w, ("D6",))]
+            return [Outcome(Ok(value=NAMES_NOTHING), self._relisted(w, a.pid), ("D6",))]
         if a.pid != info.target_pid:
             return self._wrong_process(w, a.pid, info)
         if info.consumed:
@@ -669,10 +694,21 @@ class Semantics:
             found += self._failed_use(w, info, ("R4", "D1"))
         if "foreign_handle" in allowed:
             # The pre-placed handle value means something else, or nothing, here.
-            found.append(Outcome(Ok(value=NAMES_NOTHING), w, ("D1",)))
+            relisted = self._relisted(w, pid)
+            found.append(Outcome(Ok(value=NAMES_NOTHING), relisted, ("D1",)))
             for d in w.descriptors_of(pid):
-                found.append(Outcome(Ok(value=d.handle), w, ("D1",)))
+                found.append(Outcome(Ok(value=d.handle), relisted, ("D1",)))
         return found
+
+    def _relisted(self, w: World, pid: int) -> World:
+        """A WSASocket that hands back a value without a new descriptor: under
+        `relists_returned_handles` the value gains an entry in the socket list that no
+        close of its descriptor removes (one stale entry more)."""
+        if not self.profile.relists_returned_handles:
+            return w
+        p = w.process(pid)
+        assert p is not None
+        return _put_process(w, p.model_copy(update={"stale_listings": p.stale_listings + 1}))
 
     def _reuse(self, w: World, pid: int, info: ProtocolInfo) -> list[Outcome]:
         """A second WSASocket with a consumed info (R2, R3, D3). No outcome adds a
@@ -684,9 +720,14 @@ class Semantics:
         if "same_handle" in allowed:
             h = info.first_handle
             named = w.descriptor(pid, h) if h is not None else None
-            value = h if named is not None and h is not None else NAMES_NOTHING
-            w2 = _put_info(w, info.model_copy(update={"uses": info.uses + 1}))
-            found.append(Outcome(Ok(value=value), w2, ("D3",)))
+            values = [h if named is not None and h is not None else NAMES_NOTHING]
+            if h is None and self.profile.relists_returned_handles:
+                # The first descriptor was closed (see close_descriptor): its value now
+                # names nothing, or whichever descriptor of the caller was given it
+                # since; the model's slots do not follow Wine's values that far.
+                values += [d.handle for d in w.descriptors_of(pid)]
+            w2 = self._relisted(_put_info(w, info.model_copy(update={"uses": info.uses + 1})), pid)
+            found += [Outcome(Ok(value=v), w2, ("D3",)) for v in values]
         return found
 
     # == duplication =======================================================================
@@ -694,9 +735,10 @@ class Semantics:
     def _wsa_duplicate_socket(self, w: World, a: WSADuplicateSocket) -> list[Outcome]:
         """The source's half (R1, R13): checks in the order the Windows tests show (R7):
         the descriptor, then the target pid (R6, D6), then the output buffer (R46)."""
-        error = self._prolog(w, a.pid)
-        if error is not None:
-            return self._unchanged(w, error, "R46")
+        if self.profile.startup_checked_by == "every_call":
+            error = self._prolog(w, a.pid)
+            if error is not None:
+                return self._unchanged(w, error, "R46")
         if not self.profile.sharing_supported:
             return self._unchanged(w, E.WSASYSCALLFAILURE, "R12")
         found = self._lookup(w, a.pid, a.handle)
@@ -758,9 +800,17 @@ class Semantics:
     # == closing ===========================================================================
 
     def _closesocket(self, w: World, a: CloseSocket) -> list[Outcome]:
-        found = self._lookup(w, a.pid, a.handle)
+        # closesocket checks WSAStartup under every profile (_lookup may not).
+        found = self._prolog(w, a.pid) or self._lookup(w, a.pid, a.handle)
         if isinstance(found, WsaError):
-            return self._unchanged(w, found, "R36", "R50")
+            failed = self._unchanged(w, found, "R36", "R50")
+            p = w.process(a.pid)
+            if found == E.WSAENOTSOCK and p is not None and p.stale_listings:
+                # The value may be one with a stale entry (the model does not know which
+                # values have one): the close removes it and succeeds (D3, Wine).
+                less = p.model_copy(update={"stale_listings": p.stale_listings - 1})
+                failed.append(Outcome(Ok(), _put_process(w, less), ("D3",)))
+            return failed
         d, _ = found
         w, rules = self.close_descriptor(w, d)
         return [Outcome(Ok(), w, rules)]

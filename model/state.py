@@ -50,9 +50,17 @@ class Process(Frozen):
     pid: Pid
     status: ProcessStatus = "running"
     startups: Annotated[int, Field(ge=0, le=2)] = 0
+    # Profile knob `relists_returned_handles` (Wine) only, else always 0: entries of the
+    # process's socket list that name no open descriptor (a value returned again by a
+    # reused or foreign info); each lets one closesocket of a dead value succeed.
+    stale_listings: NonNegativeInt = 0
 
 
-DescriptorOrigin = Literal["created", "accepted", "info"]
+# "inherited" (fork), "duplicated" (dup), "received" (SCM_RIGHTS) and "pulled"
+# (pidfd_getfd) occur only under the Linux profiles.
+DescriptorOrigin = Literal[
+    "created", "accepted", "info", "inherited", "duplicated", "received", "pulled"
+]
 
 
 class Descriptor(Frozen):
@@ -74,6 +82,9 @@ class Descriptor(Frozen):
     info: InfoId | None = None
     provider: NonNegativeInt = 0
     allocation: Literal["ifs", "non_ifs"] | None = "ifs"
+    # Linux only: FD_CLOEXEC, a flag of the descriptor rather than of the socket, so
+    # exec closes this descriptor and keeps the others (execve(2), fcntl(2)).
+    cloexec: bool = False
 
 
 class PendingRecv(Frozen):
@@ -95,6 +106,10 @@ class UnderlyingSocket(Frozen):
 
     id: SocketId
     creator: Pid
+    # Linux only: "other" is an open file description that is no socket (a pipe, a
+    # pidfd, a file): it shares the descriptor number space and the lifetime rules, and
+    # socket calls on it fail with ENOTSOCK.
+    kind: Literal["socket", "other"] = "socket"
     provider: NonNegativeInt = 0
     state: ConnectionState = "unbound"
     option: Literal["default", "set"] = "default"
@@ -177,7 +192,18 @@ class Done(Frozen):
     kind: Literal["done"] = "done"
 
 
-Message = Annotated[PidRequest | PidReply | InfoMessage | Done, Field(discriminator="kind")]
+class FdsMessage(Frozen):
+    """Linux: an SCM_RIGHTS message in flight, carrying references to the open file
+    descriptions of the descriptors sent, which keep them alive until it is received
+    or its receiver exits (unix(7))."""
+
+    kind: Literal["fds"] = "fds"
+    sockets: tuple[SocketId, ...]
+
+
+Message = Annotated[
+    PidRequest | PidReply | InfoMessage | Done | FdsMessage, Field(discriminator="kind")
+]
 
 
 class Channel(Frozen):
@@ -285,11 +311,18 @@ class World(Frozen):
         return h if h <= max_handles else None
 
     def references(self, socket: int) -> int:
-        """How many things keep `socket` alive: open descriptors naming it (R33) and
-        infos whose pre-placed handle still pins it (D5)."""
+        """How many things keep `socket` alive: open descriptors naming it (R33), infos
+        whose pre-placed handle still pins it (D5), and on Linux SCM_RIGHTS messages in
+        flight that carry it (L7)."""
         held = sum(1 for d in self.descriptors if d.socket == socket)
         pinned = sum(1 for i in self.infos if i.socket == socket and i.holds_reference)
-        return held + pinned
+        in_flight = sum(
+            m.sockets.count(socket)
+            for c in self.channels
+            for m in c.messages
+            if isinstance(m, FdsMessage)
+        )
+        return held + pinned + in_flight
 
     def call_of(self, pid: int) -> InCall | None:
         """The API call process `pid` is inside of (spi granularity), or None."""

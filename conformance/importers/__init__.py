@@ -1,0 +1,1 @@
+"""Importers: logs of unmodified programs (strace, Wine's relay channel) turned into traces."""

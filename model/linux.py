@@ -1,0 +1,517 @@
+"""The Linux kernel's descriptor passing as a model over the same World.
+
+Linux shares the lifetime core of Winsock's sharing: a descriptor names an open file
+description (the model's UnderlyingSocket), each process has its own table of them, and
+the description lives until the last descriptor, or SCM_RIGHTS message in flight, that
+refers to it is gone (R26, R28, R33, R34; L2, L7). It differs in how descriptors move:
+no info bound to a target pid, but fork inheritance, dup, messages carrying references,
+and pulling with pidfd_getfd; descriptors carry their own close-on-exec flag; numbers
+are shared with descriptors that are no socket; failures are errno values.
+
+`LinuxSemantics` offers the Linux actions only, so a Linux profile changes nothing for
+the Winsock profiles and their pinned counts, and a Winsock call in a Linux trace has
+no outcome (and the reverse: `Semantics.outcomes` gives Linux calls none). The rules
+L1..L12 are in `rules.LINUX_RULES` with their man pages.
+
+Left out on purpose: blocking I/O (a close does not wake a blocked recv on Linux, unlike
+R35; data transfer does not change descriptor lifetime), so send, recv and the peer's
+data are not offered; and the half-open state of a nonblocking connect (EINPROGRESS
+moves straight to connected: the completion is not a call anyone makes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from .actions import (
+    Accept,
+    Action,
+    Bind,
+    CallReturn,
+    Close,
+    CloseRange,
+    CloseSocket,
+    Connect,
+    Dup,
+    Err,
+    Exec,
+    Fork,
+    GetSockOpt,
+    IpcRecv,
+    IpcSend,
+    LinuxSocket,
+    Listen,
+    Ok,
+    OpenOther,
+    PeerSeesClose,
+    PeerSend,
+    PidfdGetfd,
+    ProcessExit,
+    Recv,
+    RecvFds,
+    RecvReturn,
+    Send,
+    SendFds,
+    SetCloexec,
+    SetSockOpt,
+    Socketpair,
+    SpiStep,
+    WSAAsyncSelect,
+    WSACleanup,
+    WSADuplicateSocket,
+    WSAEventSelect,
+    WSASocket,
+    WSASocketFromInfo,
+    WSAStartup,
+)
+from .config import Config
+from .errors import Errno, WsaError
+from .profiles import Profile
+from .semantics import NAMES_NOTHING, Outcome, Semantics, _release_unreferenced
+from .state import (
+    Channel,
+    ConnectionState,
+    Descriptor,
+    DescriptorOrigin,
+    FdsMessage,
+    Frozen,
+    UnderlyingSocket,
+    World,
+)
+
+ObjectKind = Literal["socket", "other"]
+
+# The Winsock calls (and the pieces of the Winsock model) a Linux run has no use for.
+_WINSOCK_ONLY: tuple[type[Frozen], ...] = (
+    WSAStartup,
+    WSACleanup,
+    WSASocket,
+    WSASocketFromInfo,
+    WSADuplicateSocket,
+    CloseSocket,
+    WSAEventSelect,
+    WSAAsyncSelect,
+    IpcSend,
+    IpcRecv,
+    SpiStep,
+    CallReturn,
+    Send,
+    Recv,
+    RecvReturn,
+    PeerSend,
+)
+
+# The shared calls' WSA errors, as the Linux calls report them (WSAENOTSOCK is decided
+# in `_errno`: EBADF for a number that names nothing, ENOTSOCK for a descriptor that is
+# no socket).
+_ERRNO_OF: dict[WsaError, Errno] = {
+    WsaError.WSAEINVAL: Errno.EINVAL,
+    WsaError.WSAEISCONN: Errno.EISCONN,
+    WsaError.WSAENOTCONN: Errno.ENOTCONN,
+    WsaError.WSAEWOULDBLOCK: Errno.EAGAIN,
+    WsaError.WSAEINTR: Errno.EINTR,
+    WsaError.WSAEMFILE: Errno.EMFILE,
+    WsaError.WSAENOBUFS: Errno.ENOBUFS,
+    WsaError.WSAENETDOWN: Errno.ENETDOWN,
+    WsaError.WSAEFAULT: Errno.EFAULT,
+}
+
+# bind, listen and connect from each state on Linux: the new states or failures the
+# kernel may give (several where the address family or the environment decides: listen
+# on an unbound TCP socket binds it to an ephemeral port, on a unix socket it fails;
+# a connect may be refused, or go on in the background on a nonblocking socket).
+_LINUX_CONNECTION: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno, ...]]] = {
+    "bind": {
+        "unbound": ("bound", Errno.EADDRINUSE, Errno.ENOENT, Errno.EACCES),
+        "bound": (Errno.EINVAL,),
+        "listening": (Errno.EINVAL,),
+        "connected": (Errno.EINVAL,),
+    },
+    "listen": {
+        "unbound": ("listening", Errno.EINVAL),
+        "bound": ("listening",),
+        "listening": ("listening",),
+        "connected": (Errno.EINVAL,),
+    },
+    "connect": {
+        "unbound": ("connected", Errno.ECONNREFUSED, Errno.ENOENT, Errno.EAGAIN),
+        "bound": ("connected", Errno.ECONNREFUSED, Errno.ENOENT, Errno.EAGAIN),
+        "listening": (Errno.EISCONN, Errno.EINVAL),
+        "connected": (Errno.EISCONN,),
+    },
+}
+
+
+class LinuxSemantics(Semantics):
+    """The step relation of the Linux profiles (api granularity only)."""
+
+    def __init__(self, config: Config, profile: Profile) -> None:
+        if profile.platform != "linux":
+            raise ValueError(f"profile {profile.name!r} is not a Linux profile")
+        if config.granularity != "api":
+            raise ValueError("the Linux profiles have no SPI: use granularity 'api'")
+        super().__init__(config, profile)
+        for winsock_only in _WINSOCK_ONLY:
+            self._dispatch.pop(winsock_only, None)
+        self._dispatch.update(
+            {
+                LinuxSocket: self._socket,  # type: ignore[dict-item]
+                Socketpair: self._socketpair,  # type: ignore[dict-item]
+                OpenOther: self._open_other,  # type: ignore[dict-item]
+                Close: self._close,  # type: ignore[dict-item]
+                Dup: self._dup,  # type: ignore[dict-item]
+                SetCloexec: self._set_cloexec,  # type: ignore[dict-item]
+                Fork: self._fork,  # type: ignore[dict-item]
+                Exec: self._exec,  # type: ignore[dict-item]
+                CloseRange: self._close_range,  # type: ignore[dict-item]
+                SendFds: self._send_fds,  # type: ignore[dict-item]
+                RecvFds: self._recv_fds,  # type: ignore[dict-item]
+                PidfdGetfd: self._pidfd_getfd,  # type: ignore[dict-item]
+                Bind: self._linux_connection,  # type: ignore[dict-item]
+                Listen: self._linux_connection,  # type: ignore[dict-item]
+                Connect: self._linux_connection,  # type: ignore[dict-item]
+                Accept: self._linux_accept,  # type: ignore[dict-item]
+            }
+        )
+
+    # == contract ========================================================================
+
+    def outcomes(self, world: World, action: Action) -> list[Outcome]:
+        """As `Semantics.outcomes`, with the shared calls' WSA errors reported as errno."""
+        found = super().outcomes(world, action)
+        return [
+            Outcome(Err(error=self._errno(world, action, o.result.error)), o.world, o.rules)
+            if isinstance(o.result, Err) and isinstance(o.result.error, WsaError)
+            else o
+            for o in found
+        ]
+
+    @staticmethod
+    def _errno(w: World, action: Action, error: WsaError) -> Errno:
+        if error == WsaError.WSAENOTSOCK:
+            pid, handle = getattr(action, "pid", None), getattr(action, "handle", None)
+            named = pid is not None and handle is not None and w.descriptor(pid, handle)
+            return Errno.ENOTSOCK if named else Errno.EBADF
+        return _ERRNO_OF.get(error, Errno.EINVAL)
+
+    def _prolog(self, w: World, pid: int) -> WsaError | None:
+        return None  # no WSAStartup on Linux
+
+    def _lookup(
+        self, w: World, pid: int, handle: int
+    ) -> tuple[Descriptor, UnderlyingSocket] | WsaError:
+        """The socket calls' lookup: a number that names nothing is EBADF, a descriptor
+        that is no socket ENOTSOCK (both reach `_errno` as WSAENOTSOCK)."""
+        found = super()._lookup(w, pid, handle)
+        if isinstance(found, tuple) and found[1].kind == "other":
+            return WsaError.WSAENOTSOCK
+        return found
+
+    # == candidates (for exploration and the stateful machine) ===========================
+
+    def _candidates(self, w: World) -> Iterator[Action]:
+        c = self.config
+        errors = c.has("errors")
+        handoff = self.profile.linux_handoff
+        unborn = [p.pid for p in w.processes if p.status == "not_started"]
+        running = [p.pid for p in w.processes if p.status == "running"]
+        for pid in running:
+            if c.has("lifecycle"):
+                yield ProcessExit(pid=pid)
+                yield Exec(pid=pid)
+                if unborn:
+                    yield Fork(pid=pid, child=unborn[0])  # children are interchangeable
+            if c.has("create"):
+                yield LinuxSocket(pid=pid)
+                yield Socketpair(pid=pid)
+                yield OpenOther(pid=pid)
+            handles = [d.handle for d in w.descriptors_of(pid)]
+            bad = [NAMES_NOTHING] if errors else []
+            for h in handles + bad:
+                if c.has("close"):
+                    yield Close(pid=pid, handle=h)
+                if c.has("share"):
+                    yield Dup(pid=pid, handle=h)
+                if c.has("lifecycle"):
+                    yield SetCloexec(pid=pid, handle=h, on=True)
+                if c.has("connection"):
+                    yield Bind(pid=pid, handle=h)
+                    yield Listen(pid=pid, handle=h)
+                    yield Connect(pid=pid, handle=h)
+                    yield Accept(pid=pid, handle=h)
+                if c.has("options"):
+                    yield SetSockOpt(pid=pid, handle=h, value="set")
+                    yield GetSockOpt(pid=pid, handle=h)
+            if c.has("close") and handles:
+                # close_range(first, ~0U), the usual call before exec.
+                for first in handles:
+                    yield CloseRange(pid=pid, handles=tuple(h for h in handles if h >= first))
+            if c.has("share"):
+                for q in running:
+                    if "scm_rights" in handoff and q != pid:
+                        # (a process may message itself; left out to keep the graph small)
+                        for h in handles + bad:
+                            yield SendFds(pid=pid, to=q, handles=(h,))
+                    if "pidfd_getfd" in handoff and q != pid:
+                        for h in [d.handle for d in w.descriptors_of(q)] + bad:
+                            yield PidfdGetfd(pid=pid, source_pid=q, handle=h)
+                if "scm_rights" in handoff:
+                    for ch in w.channels:
+                        if ch.dst == pid:
+                            yield RecvFds(pid=pid, sender=ch.src)
+        if c.has("connection"):
+            for s in w.sockets:
+                yield PeerSeesClose(socket=s.id)
+
+    # == descriptors =====================================================================
+
+    def _add(
+        self,
+        w: World,
+        pid: int,
+        socket: int,
+        origin: DescriptorOrigin,
+        cloexec: bool = False,
+        at: int | None = None,
+    ) -> tuple[World, int] | None:
+        """A new descriptor for `socket` in `pid`: at `at`, else the lowest free number
+        (L1); None when that leaves the configuration's bounds."""
+        h = at if at is not None else self._allocate(w, pid)
+        if h is None:
+            return None
+        d = Descriptor(
+            pid=pid, handle=h, socket=socket, origin=origin, allocation=None, cloexec=cloexec
+        )
+        ds = sorted((*w.descriptors, d), key=lambda x: (x.pid, x.handle))
+        return w.model_copy(update={"descriptors": tuple(ds)}), h
+
+    def _new_object(
+        self, w: World, pid: int, kind: ObjectKind, state: ConnectionState = "unbound"
+    ) -> tuple[World, int] | None:
+        if len(w.sockets) >= self.config.max_sockets:
+            return None
+        s = UnderlyingSocket(id=len(w.sockets), creator=pid, kind=kind, state=state)
+        return w.model_copy(update={"sockets": (*w.sockets, s)}), s.id
+
+    def _socket(self, w: World, a: LinuxSocket) -> list[Outcome]:
+        made = self._new_object(w, a.pid, "socket")
+        added = made and self._add(made[0], a.pid, made[1], "created")
+        return [Outcome(Ok(value=added[1]), added[0], ("L1",))] if added else []
+
+    def _open_other(self, w: World, a: OpenOther) -> list[Outcome]:
+        made = self._new_object(w, a.pid, "other")
+        added = made and self._add(made[0], a.pid, made[1], "created")
+        return [Outcome(Ok(value=added[1]), added[0], ("L1",))] if added else []
+
+    def _socketpair(self, w: World, a: Socketpair) -> list[Outcome]:
+        handles: list[int] = []
+        for _ in range(2):
+            made = self._new_object(w, a.pid, "socket", "connected")
+            added = made and self._add(made[0], a.pid, made[1], "created")
+            if not added:
+                return []
+            w, h = added
+            handles.append(h)
+        return [Outcome(Ok(value=tuple(handles)), w, ("L1",))]
+
+    def _close(self, w: World, a: Close) -> list[Outcome]:
+        d = w.descriptor(a.pid, a.handle)
+        if d is None:
+            return self._unchanged(w, Errno.EBADF, "L2")
+        w, rules = self.close_descriptor(w, d)
+        return [Outcome(Ok(), w, ("L2", *rules))]
+
+    def _dup(self, w: World, a: Dup) -> list[Outcome]:
+        d = w.descriptor(a.pid, a.handle)
+        if d is None:
+            return self._unchanged(w, Errno.EBADF, "L3")
+        if a.to == a.handle:
+            return [Outcome(Ok(value=a.handle), w, ("L3",))]
+        rules: tuple[str, ...] = ("L3", "R26")
+        at = None
+        if a.to is not None and a.to != NAMES_NOTHING:
+            at = a.to
+            occupant = w.descriptor(a.pid, a.to)
+            if occupant is not None:
+                # dup2 closes the target number first, silently.
+                w, closed = self.close_descriptor(w, occupant)
+                rules += closed
+        added = self._add(w, a.pid, d.socket, "duplicated", a.cloexec, at)
+        return [Outcome(Ok(value=added[1]), added[0], rules)] if added else []
+
+    def _set_cloexec(self, w: World, a: SetCloexec) -> list[Outcome]:
+        d = w.descriptor(a.pid, a.handle)
+        if d is None:
+            return self._unchanged(w, Errno.EBADF, "L5")
+        new = d.model_copy(update={"cloexec": a.on})
+        ds = tuple(new if x == d else x for x in w.descriptors)
+        return [Outcome(Ok(), w.model_copy(update={"descriptors": ds}), ("L5",))]
+
+    def _close_range(self, w: World, a: CloseRange) -> list[Outcome]:
+        rules: tuple[str, ...] = ("L6",)
+        for h in sorted(set(a.handles)):
+            d = w.descriptor(a.pid, h)
+            if d is None:
+                continue  # close_range skips numbers that are not open
+            if a.cloexec:
+                new = d.model_copy(update={"cloexec": True})
+                w = w.model_copy(
+                    update={"descriptors": tuple(new if x == d else x for x in w.descriptors)}
+                )
+            else:
+                w, closed = self.close_descriptor(w, d)
+                rules += tuple(r for r in closed if r not in rules)
+        return [Outcome(Ok(), w, rules)]
+
+    # == processes =======================================================================
+
+    def _fork(self, w: World, a: Fork) -> list[Outcome]:
+        """The child starts with a copy of the parent's table: same numbers, same open
+        file descriptions, same close-on-exec flags (L4); each copy is a reference of
+        its own (R33)."""
+        child = w.process(a.child)
+        if child is None or child.status != "not_started":
+            return []
+        copies = [
+            d.model_copy(update={"pid": a.child, "origin": "inherited"})
+            for d in w.descriptors_of(a.pid)
+        ]
+        ds = sorted((*w.descriptors, *copies), key=lambda x: (x.pid, x.handle))
+        processes = tuple(
+            p.model_copy(update={"status": "running"}) if p.pid == a.child else p
+            for p in w.processes
+        )
+        w = w.model_copy(update={"descriptors": tuple(ds), "processes": processes})
+        return [Outcome(Ok(), w, ("L4", "R33"))]
+
+    def _exec(self, w: World, a: Exec) -> list[Outcome]:
+        rules: tuple[str, ...] = ("L5",)
+        for d in [d for d in w.descriptors_of(a.pid) if d.cloexec]:
+            w, closed = self.close_descriptor(w, d)
+            rules += tuple(r for r in closed if r not in rules)
+        return [Outcome(Ok(), w, rules)]
+
+    def _process_exit(self, w: World, a: ProcessExit) -> list[Outcome]:
+        """Exit closes every descriptor (L10, R33); SCM_RIGHTS messages still queued for
+        the process go with its sockets, and with them their references (L7)."""
+        lost = [
+            s
+            for c in w.channels
+            if c.dst == a.pid
+            for m in c.messages
+            if isinstance(m, FdsMessage)
+            for s in m.sockets
+        ]
+        outcomes = super()._process_exit(w, a)
+        found = []
+        for o in outcomes:
+            after, _ = _release_unreferenced(o.world, lost)
+            found.append(Outcome(o.result, after, ("L10", "L7", *o.rules)))
+        return found
+
+    # == handing descriptors over ========================================================
+
+    def _send_fds(self, w: World, a: SendFds) -> list[Outcome]:
+        """SCM_RIGHTS: the message takes a reference to each description, so the sender
+        may close its descriptors at once (L7); nothing binds it to a receiver (L11)."""
+        if "scm_rights" not in self.profile.linux_handoff or not a.handles:
+            return []
+        receiver = w.process(a.to)
+        if receiver is None or receiver.status == "exited":
+            return []
+        sent = [w.descriptor(a.pid, h) for h in a.handles]
+        if any(d is None for d in sent):
+            return self._unchanged(w, Errno.EBADF, "L7")
+        queued = w.channel(a.pid, a.to)
+        if len(queued) >= self.config.channel_capacity:
+            return []
+        message = FdsMessage(sockets=tuple(d.socket for d in sent if d is not None))
+        channels = [c for c in w.channels if (c.src, c.dst) != (a.pid, a.to)]
+        channels.append(Channel(src=a.pid, dst=a.to, messages=(*queued, message)))
+        channels.sort(key=lambda c: (c.src, c.dst))
+        return [Outcome(Ok(), w.model_copy(update={"channels": tuple(channels)}), ("L7", "L11"))]
+
+    def _recv_fds(self, w: World, a: RecvFds) -> list[Outcome]:
+        """The oldest message's descriptions become new descriptors of the receiver, at
+        the lowest free numbers in order (L8, L1); the message's references become
+        theirs."""
+        if "scm_rights" not in self.profile.linux_handoff:
+            return []
+        queued = w.channel(a.sender, a.pid)
+        if not queued or not isinstance(queued[0], FdsMessage):
+            return []
+        message = queued[0]
+        rest = queued[1:]
+        channels = [c for c in w.channels if (c.src, c.dst) != (a.sender, a.pid)]
+        if rest:
+            channels.append(Channel(src=a.sender, dst=a.pid, messages=rest))
+        channels.sort(key=lambda c: (c.src, c.dst))
+        w = w.model_copy(update={"channels": tuple(channels)})
+        handles = []
+        for sid in message.sockets:
+            added = self._add(w, a.pid, sid, "received", a.cloexec)
+            if added is None:
+                return []
+            w, h = added
+            handles.append(h)
+        return [Outcome(Ok(value=tuple(handles)), w, ("L8", "L1", "R26"))]
+
+    def _pidfd_getfd(self, w: World, a: PidfdGetfd) -> list[Outcome]:
+        """The caller pulls a copy of another process's descriptor, which that process
+        must still hold; the copy is close-on-exec; the pull may be repeated (L9)."""
+        if "pidfd_getfd" not in self.profile.linux_handoff:
+            return []
+        source = w.process(a.source_pid)
+        if source is None or source.status != "running":
+            return self._unchanged(w, Errno.ESRCH, "L9")
+        d = w.descriptor(a.source_pid, a.handle)
+        if d is None:
+            return self._unchanged(w, Errno.EBADF, "L9")
+        added = self._add(w, a.pid, d.socket, "pulled", True)
+        return [Outcome(Ok(value=added[1]), added[0], ("L9", "R26"))] if added else []
+
+    # == the shared calls with Linux's answers ===========================================
+
+    def _linux_connection(self, w: World, a: Bind | Listen | Connect) -> list[Outcome]:
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        outcomes = []
+        for target in _LINUX_CONNECTION[a.call][s.state]:
+            if isinstance(target, Errno):
+                outcomes.append(Outcome(Err(error=target), w, ("L12",)))
+            else:
+                after = s.model_copy(update={"state": target})
+                sockets = tuple(after if x.id == s.id else x for x in w.sockets)
+                outcomes.append(Outcome(Ok(), w.model_copy(update={"sockets": sockets}), ("R28",)))
+        if a.call == "connect" and s.state in ("unbound", "bound"):
+            # A nonblocking connect reports EINPROGRESS and completes in the background.
+            connected = next(o.world for o in outcomes if isinstance(o.result, Ok))
+            outcomes.append(Outcome(Err(error=Errno.EINPROGRESS), connected, ("R28", "L12")))
+        return outcomes
+
+    def _linux_accept(self, w: World, a: Accept) -> list[Outcome]:
+        """accept on a listening socket makes a connected socket and its descriptor
+        (L1, R28); with no connection queued on a nonblocking listener, or on a signal,
+        it fails and changes nothing (L12)."""
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        if s.state != "listening":
+            return self._unchanged(w, Errno.EINVAL, "R28")
+        outcomes = [Outcome(Err(error=e), w, ("L12",)) for e in (Errno.EAGAIN, Errno.EINTR)]
+        made = self._new_object(w, a.pid, "socket", "connected")
+        added = made and self._add(made[0], a.pid, made[1], "accepted")
+        if added:
+            outcomes.insert(0, Outcome(Ok(value=added[1]), added[0], ("L1", "R28")))
+        return outcomes
+
+
+def make_semantics(config: Config, profile: Profile) -> Semantics:
+    """The step relation for `profile`: Linux's for the Linux profiles, Winsock's else."""
+    if profile.platform == "linux":
+        return LinuxSemantics(config, profile)
+    return Semantics(config, profile)

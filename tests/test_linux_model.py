@@ -1,0 +1,292 @@
+"""The Linux profiles: the kernel's descriptor passing over the same World (model/linux.py).
+
+Pinned counts, the lifetime rules one by one, the fence between the platforms, and the
+checker on Linux traces written by hand."""
+
+import json
+
+import pytest
+
+from wsshare.conformance.checker import check_file
+from wsshare.conformance.loading import load_config
+from wsshare.conformance.trace import TraceError
+from wsshare.model import (
+    LINUX_RULES,
+    PROFILES,
+    RULES_BY_ID,
+    Errno,
+    LinuxSemantics,
+    Semantics,
+    explore,
+    get_profile,
+    make_semantics,
+)
+from wsshare.model.actions import (
+    Close,
+    CloseRange,
+    Dup,
+    Err,
+    Exec,
+    Fork,
+    LinuxSocket,
+    Listen,
+    Ok,
+    OpenOther,
+    PeerSeesClose,
+    PidfdGetfd,
+    ProcessExit,
+    RecvFds,
+    SendFds,
+    SetCloexec,
+    Socketpair,
+    WSADuplicateSocket,
+    WSASocket,
+)
+
+SCM = get_profile("linux-scm-rights")
+PIDFD = get_profile("linux-pidfd")
+
+
+def _sem(profile=SCM, **bounds):
+    return make_semantics(load_config("linux").model_copy(update=bounds), profile)
+
+
+def _run(sem, *actions, world=None):
+    """Run actions that each have exactly one outcome, from `world` (else the initial
+    one); return the results and the world after."""
+    w = world or sem.initial_worlds()[0]
+    results = []
+    for a in actions:
+        found = sem.outcomes(w, a)
+        assert len(found) == 1, (a, found)
+        results.append(found[0].result)
+        w = found[0].world
+    return results, w
+
+
+def test_make_semantics_picks_the_platform():
+    config = load_config("tiny")
+    assert type(make_semantics(config, PROFILES["documented"])) is Semantics
+    assert isinstance(make_semantics(load_config("linux"), SCM), LinuxSemantics)
+
+
+@pytest.mark.parametrize(
+    ("profile", "bounds", "states", "edges", "depth"),
+    [
+        (PIDFD, {}, 2738, 40095, 13),
+        (SCM, {"max_handles": 1}, 410, 3459, 11),
+    ],
+)
+def test_linux_graphs_have_pinned_counts_and_keep_every_invariant(
+    profile, bounds, states, edges, depth
+):
+    space = explore(_sem(profile, **bounds))
+    assert space.complete and not space.violations
+    assert (len(space.worlds), space.edge_count, space.depth) == (states, edges, depth)
+
+
+def test_each_platform_gives_the_others_calls_no_outcome():
+    linux, winsock = _sem(), make_semantics(load_config("tiny"), PROFILES["documented"])
+    w_linux, w_winsock = linux.initial_worlds()[0], winsock.initial_worlds()[0]
+    assert linux.outcomes(w_linux, WSASocket(pid=1)) == []
+    assert linux.outcomes(w_linux, WSADuplicateSocket(pid=1, handle=1, target_pid=2)) == []
+    assert winsock.outcomes(w_winsock, LinuxSocket(pid=1)) == []
+    assert winsock.outcomes(w_winsock, Fork(pid=1, child=2)) == []
+
+
+def test_a_message_in_flight_keeps_the_socket_after_the_sender_closes():
+    # L7: the sender closes right after sendmsg; the socket lives until the receiver's
+    # descriptor goes, and only then may the peer see the connection end (R34).
+    sem = _sem(processes=2, running_at_start=2, max_sockets=2)
+    _, w = _run(
+        sem,
+        Socketpair(pid=1),
+        SendFds(pid=1, to=2, handles=(1,)),
+        Close(pid=1, handle=1),
+    )
+    assert w.sockets[0].open and sem.outcomes(w, PeerSeesClose(socket=0)) == []
+    (received,), w = _run(sem, RecvFds(pid=2, sender=1), world=w)
+    assert received == Ok(value=(1,))
+    _, w = _run(sem, Close(pid=2, handle=1), world=w)
+    assert not w.sockets[0].open and sem.outcomes(w, PeerSeesClose(socket=0))
+
+
+def test_an_unreceived_message_dies_with_its_receiver():
+    sem = _sem(processes=2, running_at_start=2)
+    _, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        SendFds(pid=1, to=2, handles=(1,)),
+        Close(pid=1, handle=1),
+        ProcessExit(pid=2),
+    )
+    assert not w.sockets[0].open
+
+
+def test_pidfd_getfd_pulls_while_the_source_holds_and_may_repeat():
+    sem = _sem(PIDFD, processes=2, running_at_start=2, max_handles=3)
+    results, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        PidfdGetfd(pid=2, source_pid=1, handle=1),
+        PidfdGetfd(pid=2, source_pid=1, handle=1),
+        Close(pid=1, handle=1),
+        PidfdGetfd(pid=2, source_pid=1, handle=1),
+    )
+    assert results[1:] == [Ok(value=1), Ok(value=2), Ok(), Err(error=Errno.EBADF)]
+    assert all(d.cloexec for d in w.descriptors_of(2))  # L9: the copy is close-on-exec
+    assert w.sockets[0].open
+
+
+def test_pidfd_getfd_from_an_exited_process_is_esrch():
+    sem = _sem(PIDFD, processes=2, running_at_start=2)
+    results, _ = _run(
+        sem, LinuxSocket(pid=1), ProcessExit(pid=1), PidfdGetfd(pid=2, source_pid=1, handle=1)
+    )
+    assert results[-1] == Err(error=Errno.ESRCH)
+
+
+def test_the_mechanism_belongs_to_the_profile():
+    # SCM_RIGHTS is not offered under linux-pidfd, nor pidfd_getfd under linux-scm-rights.
+    scm, pidfd = _sem(running_at_start=2), _sem(PIDFD, running_at_start=2)
+    _, w = _run(scm, LinuxSocket(pid=1))
+    assert scm.outcomes(w, PidfdGetfd(pid=2, source_pid=1, handle=1)) == []
+    assert pidfd.outcomes(w, SendFds(pid=1, to=2, handles=(1,))) == []
+
+
+def test_fork_copies_the_table_and_exec_closes_only_close_on_exec():
+    sem = _sem()
+    _, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        Dup(pid=1, handle=1),
+        SetCloexec(pid=1, handle=2, on=True),
+        Fork(pid=1, child=2),
+    )
+    child = {(d.handle, d.socket, d.cloexec) for d in w.descriptors_of(2)}
+    assert child == {(1, 0, False), (2, 0, True)}  # L4
+    _, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        Dup(pid=1, handle=1),
+        SetCloexec(pid=1, handle=2, on=True),
+        Exec(pid=1),
+    )
+    assert [d.handle for d in w.descriptors_of(1)] == [1]  # L5
+
+
+def test_dup2_onto_an_open_number_closes_it_first():
+    sem = _sem(max_sockets=2, max_handles=3)
+    results, w = _run(sem, LinuxSocket(pid=1), LinuxSocket(pid=1), Dup(pid=1, handle=1, to=2))
+    assert results[-1] == Ok(value=2)
+    assert [d.socket for d in w.descriptors_of(1)] == [0, 0]
+    assert not w.sockets[1].open  # its last descriptor went (L3, R34)
+
+
+def test_close_range_skips_gaps_and_may_only_mark_close_on_exec():
+    sem = _sem(max_sockets=2, max_handles=3)
+    _, w = _run(sem, LinuxSocket(pid=1), LinuxSocket(pid=1))
+    (marked,) = sem.outcomes(w, CloseRange(pid=1, handles=(1, 2, 3), cloexec=True))
+    assert all(d.cloexec for d in marked.world.descriptors_of(1))
+    (closed,) = sem.outcomes(w, CloseRange(pid=1, handles=(1, 2, 3)))
+    assert closed.world.descriptors_of(1) == () and closed.result == Ok()
+
+
+def test_a_number_that_names_nothing_is_ebadf_and_a_pipe_is_not_a_socket():
+    sem = _sem()
+    results, _ = _run(sem, OpenOther(pid=1), Close(pid=1, handle=2))
+    assert results[-1] == Err(error=Errno.EBADF)
+    _, w = _run(sem, OpenOther(pid=1))
+    (refused,) = sem.outcomes(w, Listen(pid=1, handle=1))
+    assert refused.result == Err(error=Errno.ENOTSOCK)
+
+
+def test_linux_rules_are_cited_and_name_existing_code():
+    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 13)]
+    for r in LINUX_RULES:
+        assert RULES_BY_ID[r.id] is r and r.statement.endswith(".")
+        assert all(link.startswith("https://man7.org/") for link in r.source_links())
+        for item in r.implemented_by:
+            owner, name = item.split(".")
+            assert hasattr({"LinuxSemantics": LinuxSemantics}.get(owner, object), name) or (
+                owner == "World"
+            ), item
+
+
+# -- the checker on hand-written Linux traces --------------------------------------------
+
+HEADER = {
+    "format": "wsshare-trace",
+    "version": 1,
+    "implementation": "linux",
+    "level": "api",
+    "profile_hint": "linux-scm-rights",
+}
+
+HANDOFF = [
+    {"pid": 100, "call": "socketpair", "result": "ok", "value": [3, 4]},
+    {"pid": 100, "call": "fork", "args": {"child": 101}, "result": "ok"},
+    {"pid": 101, "call": "close", "args": {"handle": 3}, "result": "ok"},
+    {"pid": 100, "call": "socket", "result": "ok", "value": 5, "socket": "socket:[20]"},
+    {"pid": 100, "call": "bind", "args": {"handle": 5}, "result": "ok"},
+    {"pid": 100, "call": "listen", "args": {"handle": 5}, "result": "ok"},
+    {"pid": 100, "call": "send_fds", "args": {"to": 101, "handles": [5]}, "result": "ok"},
+    {"pid": 100, "call": "close", "args": {"handle": 5}, "result": "ok"},
+    {
+        "pid": 101,
+        "call": "recv_fds",
+        "args": {"sender": 100},
+        "result": "ok",
+        "value": [3],
+        "sockets": ["socket:[20]"],
+    },
+    {"pid": 101, "call": "dup", "args": {"handle": 3, "to": 0}, "result": "ok", "value": 0},
+    {"pid": 101, "call": "close_range", "args": {"low": 3, "high": 4294967295}, "result": "ok"},
+    {"pid": 101, "call": "exec", "result": "ok"},
+    {"pid": 101, "call": "accept", "args": {"handle": 0}, "result": "ok", "value": 1},
+    {"pid": 101, "call": "close", "args": {"handle": 3}, "result": "error", "error": "EBADF"},
+]
+
+
+def _write(tmp_path, events, name="t.jsonl"):
+    path = tmp_path / name
+    lines = [HEADER] + [{"seq": i, **e} for i, e in enumerate(events)]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return str(path)
+
+
+def test_a_handoff_by_scm_rights_conforms(tmp_path):
+    result = check_file(_write(tmp_path, HANDOFF), SCM)
+    assert result.verdict == "conforms", result.violation
+
+
+def test_a_descriptor_that_survives_close_range_is_caught(tmp_path):
+    events = [dict(e) for e in HANDOFF]
+    events[-1] = {"pid": 101, "call": "close", "args": {"handle": 3}, "result": "ok"}
+    result = check_file(_write(tmp_path, events), SCM)
+    assert result.verdict == "violates" and result.event_index == len(events) - 1
+    assert "L2" in result.rule_ids
+
+
+def test_received_identities_must_match_what_was_sent(tmp_path):
+    # The sender's socket is socket:[20]; a receive that claims another identity for it
+    # breaks the sharing rules at once.
+    events = [dict(e) for e in HANDOFF]
+    events[8] = {**events[8], "sockets": ["socket:[99]"]}
+    result = check_file(_write(tmp_path, events), SCM)
+    assert result.verdict == "violates" and result.event_index == 8
+
+
+def test_a_winsock_trace_call_is_no_linux_call(tmp_path):
+    events = [{"pid": 100, "call": "WSAStartup", "result": "ok"}]
+    assert check_file(_write(tmp_path, events), SCM).verdict == "violates"
+    linux = [HANDOFF[0]]
+    assert check_file(_write(tmp_path, linux), PROFILES["documented"]).verdict == "violates"
+
+
+def test_errno_names_are_read_and_unknown_ones_rejected(tmp_path):
+    bad = [
+        {"pid": 100, "call": "close", "args": {"handle": 3}, "result": "error", "error": "EWHAT"}
+    ]
+    with pytest.raises(TraceError, match="EWHAT"):
+        check_file(_write(tmp_path, bad), SCM)
