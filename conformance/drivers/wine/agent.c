@@ -14,6 +14,12 @@
  *   ioctlsocket_fionbio H 0|1
  *   openprocess PID                      (keeps a handle: the process object outlives
  *                                         the process, as when a parent still holds it)
+ *   WSAAsyncSelect H MASK                (no window: only the handle check matters)
+ *   probe H                              (the addresses of H's socket; no Winsock state
+ *                                         changes, so the driver may look before acting)
+ *   closehandle H                        (CloseHandle, not closesocket: how the driver
+ *                                         frees handles pre-placed by infos never used
+ *                                         when it resets an agent for the next run)
  *
  * H is a handle value in decimal (or 0x... hex). Each command gets exactly one JSON line
  * on stdout: the return value, WSAGetLastError (name and number) when the call failed,
@@ -293,6 +299,25 @@ int main(void)
             result(cmd, r, r != 0);
             /* The event stays open: closing it would leave a registration with a dead
              * event, which no modelled program does. */
+        } else if (!strcmp(cmd, "WSAAsyncSelect")) {
+            SOCKET s = parse_handle(a1);
+            long mask = a2 ? strtol(a2, NULL, 0) : 0;
+            int r;
+            probe("before", s);
+            /* WM_USER + 1 to no window: the driver only issues this with a handle that
+             * names nothing, where the handle check fails first. */
+            r = WSAAsyncSelect(s, NULL, WM_USER + 1, mask);
+            result(cmd, r, r != 0);
+        } else if (!strcmp(cmd, "probe")) {
+            field("\"cmd\":\"probe\"");
+            field("\"ret\":0");
+            field("\"ok\":true");
+            probe("before", parse_handle(a1));
+        } else if (!strcmp(cmd, "closehandle")) {
+            BOOL r = CloseHandle((HANDLE)parse_handle(a1));
+            field("\"cmd\":\"closehandle\"");
+            field("\"ret\":%d", r ? 0 : -1);
+            field("\"ok\":%s", r ? "true" : "false");
         } else if (!strcmp(cmd, "ioctlsocket_fionbio")) {
             SOCKET s = parse_handle(a1);
             u_long v = a2 ? strtoul(a2, NULL, 0) : 0;

@@ -510,11 +510,10 @@ def s_reuse(rec: Recording) -> None:
     "C2 then C22: after a reused info, the target's descriptor can be closed twice",
     {
         DOC: Expect("violates", ("R2", "R3"), at="second use"),
-        WINE: Expect("violates", ("R36", "R50"), at="second close"),
+        # relists_returned_handles: Wine lists the handle once per WSASocket
+        # (socket_list_add does not de-duplicate), so the second close succeeds.
+        WINE: CONFORMS,
     },
-    note="Wine lists the handle once per WSASocket (socket_list_add does not de-duplicate), "
-    "so after a reuse the second closesocket of the same value succeeds; the wine-8.0 "
-    "profile says WSAENOTSOCK (R36)",
 )
 def s_reuse_double_close(rec: Recording) -> None:
     p1, p2 = rec.agents
@@ -630,12 +629,10 @@ def s_exited_target_held(rec: Recording) -> None:
     "socket (the source's close then does); a later call there fails",
     {
         DOC: Expect("violates", ("R36",), at="after cleanup"),
-        WINE: Expect("violates", ("R36",), at="after cleanup"),
+        # startup_checked_by "create_and_close": send does not check WSAStartup in
+        # Wine; the handle is gone, so it fails with WSAENOTSOCK.
+        WINE: CONFORMS,
     },
-    note="after its last WSACleanup a process's send fails with WSAENOTSOCK in Wine (send "
-    "does not check WSAStartup; the handle is gone); the model, under every profile, "
-    "checks WSAStartup first (R46/R48/R50 list WSANOTINITIALISED first) and answers "
-    "WSANOTINITIALISED",
 )
 def s_cleanup(rec: Recording) -> None:
     p1, p2 = rec.agents
