@@ -1,0 +1,157 @@
+"""Live recordings under strace: `wsshare record linux` on a small Python program that
+passes a socket with SCM_RIGHTS, and re-recordings of programs of the real corpus
+(traces/real/linux) whose verdicts must be the ones its manifest states.
+
+Recordings go to tmp_path; the committed corpus is never rewritten here. Without strace
+(or a corpus program) the tests skip locally and fail under CI=true, both saying what to
+install.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+from wsshare.conformance.checker import check_file
+from wsshare.conformance.cli import main
+from wsshare.conformance.drivers.linux.record import INSTALL_HINT, StraceUnavailable, record
+from wsshare.conformance.runner import load_manifest
+from wsshare.model import get_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "traces" / "real" / "linux"
+
+# The interpreter itself: a shim in front of it (pyenv) would add its own processes.
+PYTHON = os.path.realpath(sys.executable)
+
+# A source that creates a listener, hands it to its child over a socketpair with
+# SCM_RIGHTS and closes its own copy at once (the message in flight keeps the socket
+# alive); the child accepts the parent's connection through the received descriptor.
+HANDOFF = """\
+import os, socket
+parent_end, child_end = socket.socketpair()
+listener = socket.create_server(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+pid = os.fork()
+if pid == 0:
+    parent_end.close()
+    _, fds, _, _ = socket.recv_fds(child_end, 16, 1)
+    got = socket.socket(fileno=fds[0])
+    conn, _ = got.accept()
+    conn.sendall(b"ok")
+    conn.close()
+    got.close()
+    os._exit(0)
+child_end.close()
+socket.send_fds(parent_end, [b"x"], [listener.fileno()])
+listener.close()
+client = socket.create_connection(("127.0.0.1", port))
+assert client.recv(2) == b"ok"
+client.close()
+os.waitpid(pid, 0)
+"""
+
+
+def _unavailable(message: str) -> NoReturn:
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def strace() -> str:
+    found = shutil.which("strace")
+    if found is None:
+        _unavailable(f"strace not found; {INSTALL_HINT}")
+    return found
+
+
+def test_missing_strace_says_how_to_install(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(StraceUnavailable) as caught:
+        record(["true"], tmp_path / "t.jsonl")
+    assert INSTALL_HINT in str(caught.value)
+    assert main(["record", "linux", "-o", str(tmp_path / "t.jsonl"), "--", "true"]) == 2
+    assert INSTALL_HINT in capsys.readouterr().err
+
+
+def test_record_a_python_handoff(strace, tmp_path):
+    program = tmp_path / "handoff.py"
+    program.write_text(HANDOFF)
+    out = tmp_path / "handoff.jsonl"
+    assert main(["record", "linux", "-o", str(out), "--", PYTHON, str(program)]) == 0
+    lines = out.read_text().splitlines()
+    header = json.loads(lines[0])
+    assert header["implementation"] == "linux"
+    assert header["recorder"].startswith("strace ") and "wsshare record linux" in header["recorder"]
+    events = [json.loads(line) for line in lines[1:]]
+    sends = [e for e in events if e["call"] == "send_fds"]
+    recvs = [e for e in events if e["call"] == "recv_fds"]
+    assert len(sends) == 1 and len(recvs) == 1
+    parent, child = sends[0]["pid"], recvs[0]["pid"]
+    assert sends[0]["args"]["to"] == child and recvs[0]["args"]["sender"] == parent
+    # The same inode on both sides: the identity survives the trip.
+    assert sends[0]["sockets"] == recvs[0]["sockets"]
+    assert sends[0]["sockets"][0].startswith("socket:[")
+    assert {"fork", "accept", "close", "process_exit"} <= {e["call"] for e in events}
+    # No machine-specific path reaches the trace.
+    assert str(tmp_path) not in out.read_text()
+    result = check_file(str(out), get_profile("linux-scm-rights"))
+    assert result.verdict == "conforms", result
+
+
+def test_a_command_that_hangs_is_stopped(strace, tmp_path):
+    start = time.perf_counter()
+    out = tmp_path / "t.jsonl"
+    argv = ["record", "linux", "--timeout", "1", "-o", str(out), "--", "sleep", "30"]
+    assert main(argv) == 2
+    assert time.perf_counter() - start < 15
+    assert not out.exists()
+
+
+# Programs re-recorded live: quick ones (under a few seconds each), and between them
+# they cover fork+exec inheritance (systemd-socket-activate) and an SCM_RIGHTS handoff
+# made by a program nobody here wrote (CPython's resource_sharer).
+LIVE = {
+    "systemd-socket-activate": "systemd-socket-activate",
+    "multiprocessing-pool": None,
+}
+
+
+@pytest.mark.parametrize("program", sorted(LIVE))
+def test_rerecorded_program_gets_the_manifest_verdicts(strace, tmp_path, program):
+    needed = LIVE[program]
+    if (
+        needed is not None
+        and shutil.which(needed, path=os.environ["PATH"] + ":/usr/sbin:/sbin") is None
+    ):
+        _unavailable(f"{needed} not found; install it: apt-get install -y systemd")
+    manifest = load_manifest(CORPUS / "manifest.json")
+    entry = next(t for t in manifest.traces if t.file == f"{program}.jsonl")
+    # The wsshare of this interpreter's environment, if it has one; else the one on PATH.
+    beside = Path(sys.executable).parent / "wsshare"
+    env = {**os.environ, "PYTHON": PYTHON}
+    if beside.exists():
+        env["WSSHARE"] = str(beside)
+    proc = subprocess.run(
+        [str(CORPUS / "record" / program), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    trace = tmp_path / entry.file
+    for profile, expected in entry.expect.items():
+        result = check_file(str(trace), get_profile(profile))
+        assert result.verdict == expected.verdict, (profile, result)
+        if expected.verdict == "violates":
+            assert sorted(result.rule_ids) == sorted(expected.rules), (profile, result)
