@@ -16,10 +16,20 @@ saw), so it runs unchanged against the model, a mutant, Wine or Linux.
   considers possible, and that the verdict never becomes undecided.
 - A failure writes the run as a trace (`$WSSHARE_FAILURE_DIR`, default a folder in the
   temp dir) that `wsshare check` replays to the same verdict, and names it in the error.
+- At spi level (a driver whose header says so) a call that reaches a provider is a
+  begin event, then `continue_*` rules step it (SPI steps, then its return), while other
+  processes' calls interleave.
+- `ConformanceMachine` holds the plumbing (driver, checker, failure traces, steering,
+  the explorer, continuation of calls); `HandoffMachine` adds the Winsock rules. A
+  machine for another API subclasses the first and passes itself as `base` to
+  `handoff_machine`.
+- Steerings (`STEERINGS`): `uniform`, `steered` (memoryless, the model tests' default)
+  and `explore` (an `Explorer` with memory across runs: the coverage bench and the
+  teeth).
 
 `coverage()` measures which part of a configuration's reachable graph the runs visit,
 with the model driver (the one place that maps the driver's model world back to the
-explored graph); `teeth()` runs the mutants as implementations under test.
+explored graph); `catch()` runs a mutant (`TEETH`) as the implementation under test.
 """
 
 from __future__ import annotations
@@ -27,8 +37,10 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +48,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
+    MultipleResults,
     RuleBasedStateMachine,
     consumes,
     initialize,
@@ -58,16 +71,19 @@ from wsshare.model import (
     World,
     explore,
 )
-from wsshare.model.actions import Action
+from wsshare.model.actions import Action, SpiStep
 from wsshare.model.config import Family
 from wsshare.model.semantics import Outcome
 
 from .checker import DEFAULT_MAX_CANDIDATES, Checker, PidMap, Violation, check_file
-from .drivers.base import Call, Driver, Session
+from .drivers.base import CONTINUE, Call, Driver, Session
 from .drivers.model import StepHook, model_driver
+from .loading import load_config
 from .mutants import Mutant
 from .trace import Line, TraceEvent, TraceWriter
 
+# API calls that reach a provider: at spi level, a begin event, SPI steps and a return.
+SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 # Bytes passed as a WSAPROTOCOL_INFO that are no info at all (the corpus's convention).
 BOGUS_INFO = "0000000000000000"
 FAILURE_DIR_ENV = "WSSHARE_FAILURE_DIR"
@@ -136,17 +152,25 @@ class Steering:
       many (1: always, as any other rule);
     - novelty_target: ask hypothesis to favour runs whose observations the checker
       explains with many distinct model worlds (`hypothesis.target`): runs that go deep
-      rather than end early.
+      rather than end early;
+    - explore: one rule makes every call, chosen by an `Explorer` that remembers, across
+      the runs of a machine class, which calls were made in which state (the checker's
+      worlds) and where they led, and takes a call not made yet, or the way to the
+      nearest state that has one. Not memoryless: a failing run replays and shrinks (the
+      memory freezes at the first failure), but hypothesis's printed program only
+      replays within that test; the trace the failure writes replays anywhere.
     """
 
     name: str
     remember_declines: bool = False
     destructive_every: int = 1
     novelty_target: bool = False
+    explore: bool = False
 
 
 UNIFORM = Steering("uniform")
 STEERED = Steering("steered", remember_declines=True, destructive_every=3)
+EXPLORE = Steering("explore", explore=True)
 STEERINGS: dict[str, Steering] = {
     s.name: s
     for s in (
@@ -156,6 +180,7 @@ STEERINGS: dict[str, Steering] = {
         Steering(
             "steered+target", remember_declines=True, destructive_every=3, novelty_target=True
         ),
+        EXPLORE,
     )
 }
 
@@ -193,13 +218,13 @@ def _offer(
     call: str,
     *families: Family,
     destructive: bool = False,
-    when: Callable[[HandoffMachine], bool] | None = None,
+    when: Callable[[Any], bool] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The precondition of a rule that makes `call`: its families are on (a concrete
     class drops the rules of other families), the steering offers it now, and `when`
     holds. The families are recorded on the rule for `handoff_machine`."""
 
-    def check(self: HandoffMachine) -> bool:
+    def check(self: ConformanceMachine) -> bool:
         return self.offers(call, destructive) and (when is None or when(self))
 
     def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -210,11 +235,117 @@ def _offer(
     return decorate
 
 
-class HandoffMachine(RuleBasedStateMachine):
-    """Interleavings of the handoff and everything around it, on one driver.
+# The finite values the explorer tries for a rule argument that is no bundle, by
+# argument name (a bundle argument takes each value in its bundle). A subclass with other
+# arguments extends `arg_domains`.
+ARG_DOMAINS: dict[str, tuple[Any, ...]] = {
+    "which": (0, 1, 2, 3),
+    "stale": (0, 1, 2, 3),
+    "entry": (0, 1, 2, 3),
+    "on": (True, False),
+    "nonblocking": (True, False),
+    "buffer": (True, False),
+    "value": ("set", "default"),
+    "kind": ("pid_request", "pid_reply", "done"),
+    "call": tuple(c for calls in HANDLE_CALLS.values() for c in calls),
+    "wrong_pid": (0, NONEXISTENT_PID, None),
+}
 
-    Use `handoff_machine(...)` to make a concrete class; this one holds the rules. The
-    class attributes below are set there.
+StateKey = frozenset[World]
+
+
+class Explorer:
+    """What the explore steering remembers across the runs of one machine class: for
+    each state (the worlds the checker holds after the run's observations so far: the
+    oracle's view, so it works on any implementation), the calls the machine could make
+    there, and where each one that was made led.
+
+    A run takes a call not yet made in its state; when there is none, it goes, by calls
+    that led there before, to the nearest state that has one. Memory grows only from
+    runs that pass: once a run fails, it is frozen, so hypothesis's replay and shrinking
+    of the failing run see the memory that run saw and behave as it did.
+    """
+
+    def __init__(self) -> None:
+        self.menus: dict[StateKey, tuple[str, ...]] = {}
+        self.moves: dict[StateKey, dict[str, StateKey | None]] = {}
+        self.frozen = False
+        # This run's additions, merged when it ends without failing.
+        self.run_menus: dict[StateKey, tuple[str, ...]] = {}
+        self.run_moves: dict[StateKey, dict[str, StateKey | None]] = {}
+        self.plan: list[tuple[StateKey, str]] = []
+
+    def begin_run(self) -> None:
+        self.run_menus, self.run_moves, self.plan = {}, {}, []
+
+    def end_run(self, failed: bool) -> None:
+        if failed:
+            self.frozen = True
+        if not self.frozen:
+            self.menus.update(self.run_menus)
+            for key, moves in self.run_moves.items():
+                self.moves.setdefault(key, {}).update(moves)
+        self.begin_run()
+
+    def _moves(self, key: StateKey) -> dict[str, StateKey | None]:
+        return self.moves.get(key, {}) | self.run_moves.get(key, {})
+
+    def _untried(self, key: StateKey) -> list[str]:
+        menu = self.run_menus.get(key) or self.menus.get(key, ())
+        made = self._moves(key)
+        return [label for label in menu if label not in made]
+
+    def dead(self, key: StateKey, menu: Iterable[str]) -> bool:
+        """Whether every call of `menu` was made in state `key` and none made an event
+        (every process has exited, say)."""
+        made = self._moves(key)
+        return all(label in made and made[label] is None for label in menu)
+
+    def record(self, key: StateKey, label: str, after: StateKey | None) -> None:
+        """Call `label` made in state `key` led to `after` (None: it made no event)."""
+        self.run_moves.setdefault(key, {})[label] = after
+
+    def choose(self, key: StateKey, menu: list[str], pick: int) -> str:
+        """The call to make in state `key` among `menu`; `pick` (drawn by hypothesis)
+        breaks ties."""
+        self.run_menus[key] = tuple(menu)
+        untried = self._untried(key)
+        if untried:
+            self.plan = []
+            return untried[pick % len(untried)]
+        if not (self.plan and self.plan[0][0] == key and self.plan[0][1] in menu):
+            self.plan = self._path(key)
+        if self.plan:
+            return self.plan.pop(0)[1]
+        return menu[pick % len(menu)]
+
+    def _path(self, start: StateKey) -> list[tuple[StateKey, str]]:
+        """The calls that lead, by moves made before, from `start` to the nearest state
+        with a call not made yet (breadth first); empty if none is known."""
+        came: dict[StateKey, tuple[StateKey, str] | None] = {start: None}
+        queue = deque([start])
+        while queue:
+            key = queue.popleft()
+            if key != start and self._untried(key):
+                path: list[tuple[StateKey, str]] = []
+                step = came[key]
+                while step is not None:
+                    path.append(step)
+                    step = came[step[0]]
+                return path[::-1]
+            for label, after in self._moves(key).items():
+                if after is not None and after not in came:
+                    came[after] = (key, label)
+                    queue.append(after)
+        return []
+
+
+class ConformanceMachine(RuleBasedStateMachine):
+    """The plumbing of a machine that checks an implementation live: the driver, the
+    checker fed with every observation, failures written as traces, the steering, the
+    explorer, and the continuation of calls at spi level. The rules of an API live in a
+    subclass (`HandoffMachine` for Winsock); a subclass records what it learns from each
+    event in `_observe`.
     """
 
     driver_factory: ClassVar[Callable[[], Driver]]
@@ -222,14 +353,13 @@ class HandoffMachine(RuleBasedStateMachine):
     profile: ClassVar[Profile] = DOCUMENTED
     steering: ClassVar[Steering] = UNIFORM
     max_candidates: ClassVar[int] = DEFAULT_MAX_CANDIDATES
+    arg_domains: ClassVar[dict[str, tuple[Any, ...]]] = ARG_DOMAINS
     # Set on the concrete class by each failing run; read by tests and reports.
     last_failure: ClassVar[Failure | None] = None
-
-    running = Bundle("running")
-    started = Bundle("started")
-    unstarted = Bundle("unstarted")
-    descriptors = Bundle("descriptors")
-    infos = Bundle("infos")
+    # Set on the concrete class when its steering explores: the memory, and the rules
+    # the explorer chooses from.
+    explorer: ClassVar[Explorer | None] = None
+    explore_rules: ClassVar[tuple[Any, ...]] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -245,26 +375,18 @@ class HandoffMachine(RuleBasedStateMachine):
             self.profile,
             self.max_candidates,
         )
+        self.spi = self.session.header.level == "spi"
         self.events: list[TraceEvent] = []
         self.steps = 0  # calls asked of the driver, declined ones included
         self.declined: set[str] = set()  # calls declined since the last event
-        # Observed WSAStartup count per pid (1 for a pid initialised before the run).
-        self.startups: dict[int, int] = {
-            p: 0 if p in self.session.uninitialised or p in self.session.not_started else 1
-            for p in self.session.pids
-        }
-        # pids whose WSAStartup count a trace shows from 0: those uninitialised at the
-        # start of the run or started during it (see Session).
-        self.counted_from_zero: set[int] = set(self.session.uninitialised)
-        self.called_startup: set[int] = set()
-        self.alive: set[int] = {p for p in self.session.pids if p not in self.session.not_started}
-        self.closed: dict[int, list[int]] = {}  # pid -> handle values it closed
-        self.sockets: list[str] = []  # identities seen, in order
-        self.pending: list[tuple[int, int]] = []  # (pid, handle value) of blocked recvs
-        self.channels: dict[tuple[int, int], int] = {}  # (src, dst) -> messages in flight
+        self.in_call: dict[int, TraceEvent] = {}  # pid -> begin event of its call (spi)
         self.worlds_seen: set[World] = set()  # candidate worlds met, for targeting
+        self.failed = False
+        self.pending_failure: ConformanceFailure | None = None
         self._valid_cache: tuple[object, bool] | None = None
         self._choices: list[int] = []
+        if self.explorer is not None:
+            self.explorer.begin_run()
 
     # -- helpers ----------------------------------------------------------------------
 
@@ -274,23 +396,6 @@ class HandoffMachine(RuleBasedStateMachine):
             return False
         every = self.steering.destructive_every
         return not destructive or every <= 1 or self.steps % every == every - 1
-
-    def may_call(self, pid: int) -> bool:
-        """Whether `pid` may make Winsock calls (other than WSAStartup) now.
-
-        Without the `errors` family, a process that has not called WSAStartup makes no
-        calls that would fail for that reason (as the model's enumeration). With it, it
-        may, except a process uninitialised at the start of the run that has not yet
-        called WSAStartup: a trace cannot tell such a process from one initialised before
-        the run, so the replay of the trace would disagree.
-        """
-        if pid not in self.alive:
-            return False
-        if self.startups.get(pid, 0) > 0:
-            return True
-        if "errors" not in self.families:
-            return False
-        return pid not in self.session.uninitialised or pid in self.called_startup
 
     def _choose(self, n: int) -> int:
         """The chooser passed to the driver: the next of the outcome choices drawn when
@@ -313,15 +418,237 @@ class HandoffMachine(RuleBasedStateMachine):
         violation = self.checker.feed(Line(event.seq + 2, event))
         if violation is not None:
             self._fail(violation, None)
+            return event
         if len(self.checker.candidates) > self.max_candidates:
             self._fail(None, f"undecided: more than {self.max_candidates} candidate worlds")
+            return event
         self._observe(event)
         if self.steering.novelty_target:
             self.worlds_seen.update(w for w, _ in self.checker.candidates)
         return event
 
     def _observe(self, e: TraceEvent) -> None:
+        """Learn from one observed event (the subclass's bookkeeping); the base tracks
+        which process is inside a call at spi level."""
+        if e.pid is None or not self.spi or e.call not in SPI_API_CALLS:
+            return
+        if e.phase == "call":
+            self.in_call[e.pid] = e
+        elif e.phase == "return":
+            self.in_call.pop(e.pid, None)
+
+    def _continue(self, which: int, calls: Iterable[str]) -> TraceEvent | None:
+        """The next event of the call one process is inside of (spi level): one of those
+        making a call among `calls`, by `which`."""
+        pids = sorted(p for p, e in self.in_call.items() if e.call in calls)
+        if not pids:
+            return None
+        return self._step(Call(CONTINUE, pids[which % len(pids)]))
+
+    def _fail(self, violation: Violation | None, reason: str | None) -> None:
+        """Write the run so far as a trace and fail, naming the file."""
+        path = failure_dir() / f"{type(self).__name__}.jsonl"
+        with TraceWriter(path, self.session.header) as writer:
+            for e in self.events:
+                writer.event(**e.model_dump(exclude={"seq"}, exclude_none=True))
+        if violation is not None:
+            rules = ", ".join(violation.rules) or "none cited"
+            lines = [
+                f"the implementation violates profile {self.profile.name!r} at event "
+                f"{violation.index} ({rules}):",
+                f"    observed: {violation.observed}",
+            ]
+            for c in violation.candidates[:3]:
+                lines += [f"    the model allowed: {a}" for a in c.allowed]
+            reason = "\n".join(lines)
+        assert reason is not None
+        self.failed = True
+        type(self).last_failure = Failure(path, violation, reason, self.steps, len(self.events))
+        if PROFILES.get(self.profile.name) == self.profile:
+            replay = f"`wsshare check --profile {self.profile.name} {path}`"
+        else:  # a profile made for this run has no name the command line knows
+            replay = f"check_file({str(path)!r}, <the profile {self.profile.name}>)"
+        failure = ConformanceFailure(
+            f"{reason}\nthe run is written to {path}; replay it with {replay}"
+        )
+        if self.explorer is None:
+            raise failure
+        # The explorer's runs must draw the same number of values whatever happens (its
+        # choices depend on memory, which hypothesis cannot see; a run that stopped
+        # drawing early where an earlier one with the same draws went on is "flaky" to
+        # it): the failure is raised when the run ends, and the run makes no more calls.
+        self.pending_failure = failure
+
+    def _other_rule_valid(self) -> bool:
+        """Whether any rule but `idle` may run now. Preconditions read only the machine's
+        state, which changes only when a step is made or a bundle grows; the answer is
+        cached on that, as hypothesis asks for every rule it considers."""
+        key = (self.steps, tuple(len(b) for b in self.bundles.values()))
+        if self._valid_cache is not None and self._valid_cache[0] == key:
+            return self._valid_cache[1]
+        found = self._any_rule_valid()
+        self._valid_cache = (key, found)
+        return found
+
+    def _any_rule_valid(self) -> bool:
+        for r in self.setup_state().rules:
+            if r.function.__name__ == "idle":
+                continue
+            if all(self.bundle(b.name) for b in r.bundles) and all(
+                p(self) for p in r.preconditions
+            ):
+                return True
+        return False
+
+    @precondition(lambda self: not self._other_rule_valid())
+    @rule()
+    def idle(self) -> None:
+        """Time passes. Only offered when no other rule is (every process has exited, or
+        every call was declined): hypothesis needs a valid rule at each step."""
+        self.declined.clear()
+        self.steps += 1
+
+    def teardown(self) -> None:
+        if self.pending_failure is not None:
+            self.failed = True
+        if self.steering.novelty_target:
+            # Once per run (hypothesis allows one observation per label per example).
+            target(float(len(self.worlds_seen)), label="distinct model worlds the run explained")
+        if self.explorer is not None:
+            self.explorer.end_run(self.failed)
+        self.driver.stop()
+        if self.pending_failure is not None:
+            raise self.pending_failure
+
+    # -- the explore steering --------------------------------------------------------
+
+    def state_key(self) -> StateKey:
+        """The state the explorer files what it learns under: the worlds the checker
+        holds, which the observations so far determine."""
+        return frozenset(w for w, _ in self.checker.candidates)
+
+    def menu(self) -> dict[str, tuple[Any, dict[str, Any], list[tuple[str, Any]]]]:
+        """Every call the machine's rules could make now, by a label of observed values:
+        (rule, arguments, bundle references it consumes). Bundle arguments take each
+        value of their bundle; others take `arg_domains`."""
+        found: dict[str, tuple[Any, dict[str, Any], list[tuple[str, Any]]]] = {}
+        rules = [r for r in self.explore_rules if all(p(self) for p in r.preconditions)]
+        for r in rules:
+            names = sorted(r.arguments)
+            domains: list[list[tuple[Any, Any]]] = []
+            for name in names:
+                strategy = r.arguments[name]
+                if isinstance(strategy, Bundle):
+                    refs = self.bundle(strategy.name)
+                    domains.append([(ref, self.names_to_values[ref.name]) for ref in refs])
+                else:
+                    domains.append([(None, v) for v in self.arg_domains[name]])
+            for combo in product(*domains):
+                kwargs = {n: v for n, (_, v) in zip(names, combo, strict=True)}
+                consumed = [
+                    (r.arguments[n].name, ref)
+                    for n, (ref, _) in zip(names, combo, strict=True)
+                    if ref is not None and r.arguments[n].consume
+                ]
+                label = (
+                    f"{r.function.__name__}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+                )
+                found.setdefault(label, (r, kwargs, consumed))
+        return found
+
+    @precondition(lambda self: self.steering.explore)
+    @rule(pick=st.integers(0, 255))
+    def explore(self, pick: int) -> None:
+        """Make the call the explorer chooses (a call not made before in this state, or
+        the next on the way to a state that has one). A choice that makes no event (the
+        implementation declined, or the rule found nothing to do) is remembered and the
+        next is tried, so that each step of the run makes one event if any can be made."""
+        explorer = self.explorer
+        assert explorer is not None
+        if self.pending_failure is not None:
+            return
+        key = self.state_key()
+        menu = self.menu()
+        if explorer.dead(key, menu):
+            menu = {}  # every call here was tried before and none made an event
+        while menu:
+            label = explorer.choose(key, list(menu), pick)
+            r, kwargs, consumed = menu.pop(label)
+            before = len(self.events)
+            for bundle, ref in consumed:
+                self.bundle(bundle).remove(ref)
+            result = r.function(self, **kwargs)
+            if r.targets:
+                values = result.values if isinstance(result, MultipleResults) else [result]
+                # Hypothesis's own way of adding a rule's results to its bundles.
+                self._add_results_to_targets(r.targets, values)
+            if self.pending_failure is not None:
+                return
+            if len(self.events) > before:
+                explorer.record(key, label, self.state_key())
+                return
+            explorer.record(key, label, None)
+            for bundle, ref in consumed:  # nothing happened: the value is still there
+                self.bundle(bundle).append(ref)
+        self.declined.clear()
+        self.steps += 1
+
+
+class HandoffMachine(ConformanceMachine):
+    """Interleavings of the handoff and everything around it, on one driver.
+
+    Use `handoff_machine(...)` to make a concrete class; this one holds the rules. The
+    class attributes below are set there.
+    """
+
+    running = Bundle("running")
+    started = Bundle("started")
+    unstarted = Bundle("unstarted")
+    descriptors = Bundle("descriptors")
+    infos = Bundle("infos")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Observed WSAStartup count per pid (1 for a pid initialised before the run).
+        self.startups: dict[int, int] = {
+            p: 0 if p in self.session.uninitialised or p in self.session.not_started else 1
+            for p in self.session.pids
+        }
+        # pids whose WSAStartup count a trace shows from 0: those uninitialised at the
+        # start of the run or started during it (see Session).
+        self.counted_from_zero: set[int] = set(self.session.uninitialised)
+        self.called_startup: set[int] = set()
+        self.alive: set[int] = {p for p in self.session.pids if p not in self.session.not_started}
+        self.closed: dict[int, list[int]] = {}  # pid -> handle values it closed
+        self.sockets: list[str] = []  # identities seen, in order
+        self.pending: list[tuple[int, int]] = []  # (pid, handle value) of blocked recvs
+        self.channels: dict[tuple[int, int], int] = {}  # (src, dst) -> messages in flight
+        catalog = self.session.header.catalog
+        # Catalog entries WSASocket may name: only offered when there is a choice.
+        self.entries = len(catalog) if catalog else 1
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def may_call(self, pid: int) -> bool:
+        """Whether `pid` may make Winsock calls (other than WSAStartup) now.
+
+        Without the `errors` family, a process that has not called WSAStartup makes no
+        calls that would fail for that reason (as the model's enumeration). With it, it
+        may, except a process uninitialised at the start of the run that has not yet
+        called WSAStartup: a trace cannot tell such a process from one initialised before
+        the run, so the replay of the trace would disagree.
+        """
+        if pid not in self.alive or pid in self.in_call:
+            return False
+        if self.startups.get(pid, 0) > 0:
+            return True
+        if "errors" not in self.families:
+            return False
+        return pid not in self.session.uninitialised or pid in self.called_startup
+
+    def _observe(self, e: TraceEvent) -> None:
         """Update what the machine knows from one observed event."""
+        super()._observe(e)
         if e.socket is not None and e.socket not in self.sockets:
             self.sockets.append(e.socket)
         pid = e.pid
@@ -339,6 +666,7 @@ class HandoffMachine(RuleBasedStateMachine):
             self.alive.discard(pid)
             self._forget_handles(pid, None)
             self.pending = [p for p in self.pending if p[0] != pid]
+            self.in_call.pop(pid, None)
             self.channels = {k: v for k, v in self.channels.items() if pid not in k}
         elif e.call == "process_start":
             self.alive.add(pid)
@@ -371,36 +699,18 @@ class HandoffMachine(RuleBasedStateMachine):
                 bundle.remove(ref)
                 self.closed.setdefault(pid, []).append(h.value)
 
-    def _fail(self, violation: Violation | None, reason: str | None) -> None:
-        """Write the run so far as a trace and fail, naming the file."""
-        path = failure_dir() / f"{type(self).__name__}.jsonl"
-        with TraceWriter(path, self.session.header) as writer:
-            for e in self.events:
-                writer.event(**e.model_dump(exclude={"seq"}, exclude_none=True))
-        if violation is not None:
-            rules = ", ".join(violation.rules) or "none cited"
-            lines = [
-                f"the implementation violates profile {self.profile.name!r} at event "
-                f"{violation.index} ({rules}):",
-                f"    observed: {violation.observed}",
-            ]
-            for c in violation.candidates[:3]:
-                lines += [f"    the model allowed: {a}" for a in c.allowed]
-            reason = "\n".join(lines)
-        assert reason is not None
-        type(self).last_failure = Failure(path, violation, reason, self.steps, len(self.events))
-        if PROFILES.get(self.profile.name) == self.profile:
-            replay = f"`wsshare check --profile {self.profile.name} {path}`"
-        else:  # a profile made for this run has no name the command line knows
-            replay = f"check_file({str(path)!r}, <the profile {self.profile.name}>)"
-        raise ConformanceFailure(
-            f"{reason}\\nthe run is written to {path}; replay it with {replay}"
-        )
-
     def _handle_call(self, call: str, d: Handle, **args: Any) -> TraceEvent | None:
         if not self.may_call(d.pid):
             return None
         return self._step(Call(call, d.pid, {"handle": d.value, **args}))
+
+    @staticmethod
+    def _new_info(e: TraceEvent | None) -> Any:
+        """The info an event of WSADuplicateSocket handed out, for the infos bundle (or
+        none: a failure, or the begin of a call at spi level)."""
+        if e is None or e.result != "ok" or e.info_digest is None or e.pid is None:
+            return multiple()
+        return Info(e.info_digest, e.pid, e.args["target_pid"])
 
     @staticmethod
     def _new_handle(e: TraceEvent | None) -> Any:
@@ -408,27 +718,6 @@ class HandoffMachine(RuleBasedStateMachine):
         if e is None or e.result != "ok" or not isinstance(e.value, int) or e.pid is None:
             return multiple()
         return Handle(e.pid, e.value, e.socket)
-
-    def _other_rule_valid(self) -> bool:
-        """Whether any rule but `idle` may run now. Preconditions read only the machine's
-        state, which changes only when a step is made or a bundle grows; the answer is
-        cached on that, as hypothesis asks for every rule it considers."""
-        key = (self.steps, tuple(len(b) for b in self.bundles.values()))
-        if self._valid_cache is not None and self._valid_cache[0] == key:
-            return self._valid_cache[1]
-        found = self._any_rule_valid()
-        self._valid_cache = (key, found)
-        return found
-
-    def _any_rule_valid(self) -> bool:
-        for r in self.setup_state().rules:
-            if r.function.__name__ == "idle":
-                continue
-            if all(self.bundle(b.name) for b in r.bundles) and all(
-                p(self) for p in r.preconditions
-            ):
-                return True
-        return False
 
     # -- opening the run ---------------------------------------------------------------
 
@@ -443,14 +732,6 @@ class HandoffMachine(RuleBasedStateMachine):
     def later_processes(self) -> Any:
         """The processes a `process_start` may start later in the run."""
         return multiple(*(Proc(p) for p in self.session.pids if p in self.session.not_started))
-
-    @precondition(lambda self: not self._other_rule_valid())
-    @rule()
-    def idle(self) -> None:
-        """Time passes. Only offered when no other rule is (every process has exited, or
-        every call was declined): hypothesis needs a valid rule at each step."""
-        self.declined.clear()
-        self.steps += 1
 
     # -- process life (lifecycle) ------------------------------------------------------
 
@@ -484,11 +765,43 @@ class HandoffMachine(RuleBasedStateMachine):
     # -- creating (create) -------------------------------------------------------------
 
     @_offer("WSASocket", "create")
-    @rule(target=descriptors, p=running)
-    def wsa_socket(self, p: Proc) -> Any:
+    @rule(target=descriptors, p=running, entry=st.integers(0, 3))
+    def wsa_socket(self, p: Proc, entry: int) -> Any:
+        """WSASocket for a fresh socket, from catalog entry `entry` when the catalog has
+        several (otherwise the argument is not passed)."""
         if not self.may_call(p.pid):
             return multiple()
-        return self._new_handle(self._step(Call("WSASocket", p.pid)))
+        args = {"provider": entry % self.entries} if self.entries > 1 else {}
+        return self._new_handle(self._step(Call("WSASocket", p.pid, args)))
+
+    # -- inside a call (spi level) -------------------------------------------------------
+
+    @_offer(
+        CONTINUE,
+        when=lambda self: any(e.call != "WSADuplicateSocket" for e in self.in_call.values()),
+    )
+    @rule(target=descriptors, which=st.integers(0, 3))
+    def continue_call(self, which: int) -> Any:
+        """The next SPI step, or the return, of a WSASocket or closesocket some process
+        is inside of; a successful WSASocket's return gives a descriptor."""
+        calls = SPI_API_CALLS - {"WSADuplicateSocket"}
+        e = self._continue(which, calls)
+        if e is None or e.phase != "return" or e.call == "closesocket":
+            return multiple()
+        return self._new_handle(e)
+
+    @_offer(
+        CONTINUE,
+        when=lambda self: any(e.call == "WSADuplicateSocket" for e in self.in_call.values()),
+    )
+    @rule(target=infos, which=st.integers(0, 3))
+    def continue_duplicate(self, which: int) -> Any:
+        """The next SPI step, or the return, of a WSADuplicateSocket some process is
+        inside of; a successful return gives the info."""
+        e = self._continue(which, {"WSADuplicateSocket"})
+        if e is None or e.phase != "return":
+            return multiple()
+        return self._new_info(e)
 
     # -- the connection calls (connection) ---------------------------------------------
 
@@ -518,10 +831,7 @@ class HandoffMachine(RuleBasedStateMachine):
     @rule(target=infos, d=descriptors, to=started)
     def duplicate(self, d: Handle, to: Proc) -> Any:
         """WSADuplicateSocket(d, to's pid, buffer): the source's half."""
-        e = self._handle_call("WSADuplicateSocket", d, target_pid=to.pid)
-        if e is None or e.result != "ok" or e.info_digest is None:
-            return multiple()
-        return Info(e.info_digest, d.pid, to.pid)
+        return self._new_info(self._handle_call("WSADuplicateSocket", d, target_pid=to.pid))
 
     @_offer("WSASocketFromInfo", "share")
     @rule(target=descriptors, p=running, info=infos)
@@ -689,16 +999,11 @@ class HandoffMachine(RuleBasedStateMachine):
         for world, _ in self.checker.candidates:
             for inv in WORLD_INVARIANTS:
                 broken = inv.check(world, self.profile)
+                self.failed = self.failed or broken is not None
                 assert broken is None, (
                     f"model invariant {broken.invariant} ({', '.join(broken.rules)}) is "
                     f"broken in a candidate world: {broken.message}"
                 )
-
-    def teardown(self) -> None:
-        if self.steering.novelty_target:
-            # Once per run (hypothesis allows one observation per label per example).
-            target(float(len(self.worlds_seen)), label="distinct model worlds the run explained")
-        self.driver.stop()
 
 
 # -- building machines -----------------------------------------------------------------
@@ -746,12 +1051,15 @@ def handoff_machine(
     steering: Steering = STEERED,
     test_settings: settings | None = None,
     module: str = __name__,
+    base: type[HandoffMachine] | None = None,
 ) -> type[HandoffMachine]:
     """A concrete machine class: `driver_factory()` makes a fresh driver for each run;
     the calls issued are those of `families`; every observation is checked under
     `profile`. `name` is the class name the printed reproducer uses (`state = NAME()`):
     bind the class to that name in `module` (the test module) so the reproducer runs
-    there."""
+    there. `base` is the class holding the rules (HandoffMachine by default; a machine
+    for another API subclasses `ConformanceMachine` and passes its own)."""
+    base = base or HandoffMachine
     attrs: dict[str, Any] = {
         "driver_factory": staticmethod(driver_factory),
         "families": frozenset(families),
@@ -760,16 +1068,30 @@ def handoff_machine(
         "profile": profile,
         "steering": steering,
         "last_failure": None,
-        "__doc__": f"HandoffMachine on {name}, profile {profile.name}.",
+        "explorer": Explorer() if steering.explore else None,
+        "__doc__": f"{base.__name__} on {name}, profile {profile.name}.",
     }
     # Rules of families that are off are removed (not merely never valid), so that
     # hypothesis does not spend its rule draws on them.
     chosen = frozenset(families)
-    for attr, value in vars(HandoffMachine).items():
-        needs = getattr(value, "_wsshare_families", None)
-        if needs is not None and not needs <= chosen:
-            attrs[attr] = None
-    cls: type[HandoffMachine] = type(name, (HandoffMachine,), attrs)
+    for klass in base.__mro__:
+        for attr, value in vars(klass).items():
+            needs = getattr(value, "_wsshare_families", None)
+            if needs is not None and not needs <= chosen:
+                attrs.setdefault(attr, None)
+    cls: type[HandoffMachine] = type(name, (base,), attrs)
+    if steering.explore:
+        # The explorer makes every call through `explore`, from the rules this class
+        # would have; the class keeps no other rule, so that swarm testing (which turns
+        # rules off per run) cannot turn the explorer off.
+        inner = cls
+        attrs["explore_rules"] = tuple(
+            r for r in inner.setup_state().rules if r.function.__name__ not in ("idle", "explore")
+        )
+        for r in inner.setup_state().rules:
+            if r.function.__name__ != "explore":
+                attrs[r.function.__name__] = None
+        cls = type(name, (base,), attrs)
     cls.TestCase.settings = test_settings or default_settings()
     return cls
 
@@ -819,6 +1141,8 @@ class Coverage:
     steps_taken: int = 0  # model steps the driver made, repeats included
     outside: int = 0  # steps that are no edge of the graph (should be 0)
     seconds: float = 0.0
+    missed: dict[str, int] = field(default_factory=dict)  # edges not visited, by call
+    visited: dict[str, int] = field(default_factory=dict)  # edges visited, by call
 
     @property
     def state_fraction(self) -> float:
@@ -837,6 +1161,11 @@ class Coverage:
             f" {self.seconds:.1f} s"
         )
 
+    def missed_line(self) -> str:
+        """The edges not visited, by call."""
+        parts = sorted(self.missed.items(), key=lambda kv: (-kv[1], kv[0]))
+        return "    not visited: " + (", ".join(f"{c} {n}" for c, n in parts) or "none")
+
 
 EdgeKey = tuple[int, Action, object, int]
 
@@ -848,7 +1177,7 @@ def coverage(
     config_name: str = "config",
     examples: int = DEFAULT_EXAMPLES,
     steps: int = DEFAULT_STEPS,
-    steering: Steering = STEERED,
+    steering: Steering = EXPLORE,
 ) -> Coverage:
     """Run the machine on the reference model under `config` and measure which worlds and
     edges of the explored graph (`wsshare.model.explore`) its steps visited. The model
@@ -889,7 +1218,16 @@ def coverage(
     report.seconds = time.perf_counter() - start
     report.states_visited = len(states)
     report.edges_visited = len(seen)
+    for found, keys in ((report.missed, edges - seen), (report.visited, seen)):
+        for _, action, _, _ in keys:
+            name = _edge_name(action)
+            found[name] = found.get(name, 0) + 1
     return report
+
+
+def _edge_name(action: Action) -> str:
+    """How coverage reports group edges: by call, and an SPI step by its function."""
+    return f"spi_step {action.function}" if isinstance(action, SpiStep) else action.call
 
 
 def semantics_initial(config: Config, profile: Profile) -> list[World]:
@@ -953,11 +1291,9 @@ _NO_FIN = (
     "show it, which is why the invariant `{inv}` checks it in the model's hidden state"
 )
 
-_SPI = (
-    "a fault in the provider steps of the spi granularity (a layered catalog); the model "
-    "driver drives the api granularity, where one call is one step, so it cannot run "
-    "this mutant until it drives a call's begin, SPI steps and return as one observed call"
-)
+# The configurations of spi granularity with layered catalogs (conformance/configs).
+SPI_LSP = load_config("spi-lsp")
+SPI_CHAIN = load_config("spi-chain")
 
 TEETH: tuple[Tooth, ...] = (
     Tooth("materialise-new-socket", OPTIONS),
@@ -1020,18 +1356,21 @@ TEETH: tuple[Tooth, ...] = (
     ),
     Tooth("returns-wrong-handle", SHARE),
     Tooth("failed-use-consumes-info", THREE),
-    *(
-        Tooth(name, None, deferred=_SPI)
-        for name in (
-            "skips-wpumodifyifshandle",
-            "skips-wpuclosesockethandle",
-            "substitutes-at-first-layer",
-            "routes-to-default-entry",
-            "layer-drops-provider-context",
-            "undocumented-provider-error",
-            "non-ifs-advertises-ifs-handles",
-        )
+    Tooth("skips-wpumodifyifshandle", SPI_LSP),
+    Tooth("skips-wpuclosesockethandle", SPI_LSP),
+    Tooth(
+        "substitutes-at-first-layer",
+        None,
+        unobservable="the entry a layer passes down is a field of the WSAPROTOCOL_INFO "
+        "handed to the next WSPSocket, and an spi_step event of the trace format names the "
+        "function and the provider only, so no trace shows it; only the edge invariant "
+        "`layers-pass-info-unchanged` sees it (a trace field for the info's entry would "
+        "make it observable)",
     ),
+    Tooth("routes-to-default-entry", SPI_LSP),
+    Tooth("layer-drops-provider-context", SPI_LSP),
+    Tooth("undocumented-provider-error", SPI_LSP),
+    Tooth("non-ifs-advertises-ifs-handles", SPI_LSP),
 )
 
 TEETH_BY_NAME: dict[str, Tooth] = {t.mutant: t for t in TEETH}
@@ -1056,7 +1395,7 @@ def mutant_machine(
     m: Mutant,
     tooth: Tooth,
     *,
-    steering: Steering = STEERED,
+    steering: Steering = EXPLORE,
     examples: int = TEETH_EXAMPLES,
     steps: int = TEETH_STEPS,
     shrink: bool = True,
@@ -1089,7 +1428,7 @@ def mutant_machine(
 def catch(
     m: Mutant,
     *,
-    steering: Steering = STEERED,
+    steering: Steering = EXPLORE,
     examples: int = TEETH_EXAMPLES,
     steps: int = TEETH_STEPS,
     shrink: bool = True,
@@ -1119,10 +1458,14 @@ def catch(
     return Caught(m.name, False, seconds=time.perf_counter() - start)
 
 
-def catch_by_name(name: str, shrink: bool = False) -> Caught:
+def catch_by_name(name: str, shrink: bool = False, folder: str | None = None) -> Caught:
     """`catch` for the mutant called `name`: a picklable entry point, so tests can run
-    each mutant in a fresh interpreter."""
+    each mutant in a fresh interpreter. `folder`: where to write the failure (else
+    `failure_dir()`)."""
     from .mutants import MUTANTS_BY_NAME
+
+    if folder is not None:
+        os.environ[FAILURE_DIR_ENV] = folder
 
     return catch(MUTANTS_BY_NAME[name], shrink=shrink)
 
@@ -1138,14 +1481,18 @@ __all__ = [
     "BENCH_STEPS",
     "DEFAULT_EXAMPLES",
     "DEFAULT_STEPS",
+    "EXPLORE",
     "STEERED",
+    "STEERINGS",
     "TEETH",
     "TEETH_EXAMPLES",
     "TEETH_STEPS",
     "UNIFORM",
     "Caught",
     "ConformanceFailure",
+    "ConformanceMachine",
     "Coverage",
+    "Explorer",
     "Failure",
     "HandoffMachine",
     "Steering",

@@ -3,7 +3,8 @@
 Runs the stateful machine on the reference model under a named configuration (tiny by
 default) and prints the fraction of the explored graph's worlds and edges the runs
 visited, for the chosen steering or, with `--steering all`, for each steering so that
-what each one adds shows. With `--mutants`, it also runs every mutant as the
+what each one adds shows (the default, `explore`, is the one the README's figure is
+of), and which edges were not visited, by call. With `--mutants`, it also runs every mutant as the
 implementation under test and prints whether it was caught and how long the shrunk
 failing program is.
 
@@ -39,7 +40,7 @@ def add_bench_stateful(bench_subparsers: Any) -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=BENCH_STEPS, help="most steps per run")
     b.add_argument(
         "--steering",
-        default="steered",
+        default="explore",
         choices=[*STEERINGS, "all"],
         help="how rule choice is steered; 'all' compares every steering",
     )
@@ -73,6 +74,7 @@ def cmd_bench_stateful(args: argparse.Namespace) -> int:
         reports.append(report)
         if not args.json:
             print(report.line(), flush=True)
+            print(report.missed_line(), flush=True)
     caught: list[dict[str, Any]] = []
     if args.mutants:
         for tooth in TEETH:

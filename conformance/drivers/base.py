@@ -13,6 +13,13 @@ The protocol has three steps, mirroring how a live harness runs:
 - `run(call, choose)` makes one call (or one IPC or peer step) and returns the event it
   observed, or None when the call cannot be made here (see `run`);
 - `stop()` ends every process and releases what the driver holds.
+
+At `spi` level (the session header's `level`), a call that reaches a provider is several
+events: `run` returns its begin event (phase "call"), and each later
+`run(Call(CONTINUE, pid), choose)` returns the next event of the call `pid` is inside
+of: one provider step (`spi_step`, with its function and catalog entry) or, once they
+are done, the call's return (phase "return", with the result). Other processes' calls
+may run in between. A driver of api level never sees `CONTINUE`.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from ..trace import TraceEvent, TraceHeader
 # Picks one of `n` outcomes (0 <= result < n). The machine passes one that hypothesis
 # draws, so the choice is part of the generated program and shrinks with it.
 Chooser = Callable[[int], int]
+
+# The call name that asks a driver at spi level for the next event of the call a process
+# is inside of (see the module doc); a driver returns None when the process is in no call.
+CONTINUE = "continue"
 
 
 def first(n: int) -> int:
@@ -63,10 +74,13 @@ class Call:
     """One call for a driver to make, with observed values only.
 
     `call` is a trace call name (`WSASocket`, `closesocket`, `recv_return`, `peer_send`,
-    ...); `pid` the calling process (None for the remote peer); `args` the arguments as a
+    ...) or `CONTINUE` (spi level); `pid` the calling process (None for the remote
+    peer); `args` the arguments as a
     trace event has them (handle values, target pids, IPC messages); `info_digest` names
     the info bytes passed to WSASocket or sent over IPC (bytes that match no info the
-    driver minted stand for corrupt bytes); `socket` is the identity a peer step acts on.
+    driver minted stand for corrupt bytes); `socket` is the identity a peer step acts
+    on. `WSASocket` takes `provider`, a catalog entry id of the header's catalog, only
+    when that catalog has more than one entry.
     """
 
     call: str

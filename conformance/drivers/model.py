@@ -6,6 +6,10 @@ each observed-value call into a model action, lets the semantics answer, and rep
 answer as a recorder would: the same mapping to realistic values that the synthetic corpus
 uses (pid 1100, handle 0x104, `sock-0`, a digest of the info bytes). The machine never
 sees the world; a coverage measurement may, through `on_step`.
+
+Under a configuration of `spi` granularity the driver records at spi level: a call that
+reaches a provider returns its begin event, and `CONTINUE` runs its next SPI step or its
+return (see `base`). The header lists the catalog as WSAEnumProtocols would.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from wsshare.model import (
     Semantics,
     World,
 )
-from wsshare.model.actions import Action
+from wsshare.model.actions import Action, CallReturn, SpiStep
 from wsshare.model.semantics import Outcome
+from wsshare.model.state import DEFAULT_CATALOG, CatalogEntry
 
 from ..corpus import Step, event_fields, info_digest, observed_pid, observed_socket
 from ..mutants import Mutant
 from ..trace import TraceEvent, TraceHeader
-from .base import Call, Chooser, Session
+from .base import CONTINUE, Call, Chooser, Session
 
 _ACTION: TypeAdapter[Action] = TypeAdapter(Action)
 
@@ -45,6 +50,14 @@ _MAIN_THREAD = 1
 
 def _recv_thread(slot: int) -> int:
     return 0x10 + slot
+
+
+def advertised(catalog: tuple[CatalogEntry, ...]) -> list[CatalogEntry]:
+    """The catalog as a recorder lists it: what WSAEnumProtocols shows of each entry. An
+    entry that advertises XP1_IFS_HANDLES promises IFS handles (R25), so it is listed as
+    an IFS provider whatever it really does; its SPI steps then show whether it keeps the
+    promise (a provider that allocates with WPUCreateSocketHandle does not)."""
+    return [e.model_copy(update={"handles": "ifs"}) if e.xp1_ifs_handles else e for e in catalog]
 
 
 class ModelDriver:
@@ -76,6 +89,7 @@ class ModelDriver:
         self._pids = {observed_pid(p.pid): p.pid for p in self.world.processes}
         pids = tuple(observed_pid(p.pid) for p in self.world.processes)
         config = self.semantics.config
+        catalog = self.world.catalog
         header = TraceHeader(
             implementation=self.name,
             platform="wsshare model",
@@ -83,6 +97,7 @@ class ModelDriver:
             recorder="wsshare stateful",
             profile_hint=self.semantics.profile.name,
             processes=list(pids),
+            catalog=advertised(catalog) if catalog != DEFAULT_CATALOG else None,
         )
         return Session(
             pids=pids,
@@ -122,6 +137,8 @@ class ModelDriver:
         """The model action `call` stands for in the current world, or None when its
         arguments cannot name anything the model has (a pid outside the session)."""
         assert self.world is not None
+        if call.call == CONTINUE:
+            return self._continue(call)
         data: dict[str, Any] = {"call": call.call}
         if call.pid is not None:
             pid = self._pids.get(call.pid)
@@ -161,6 +178,19 @@ class ModelDriver:
         except ValidationError:
             return None  # e.g. a pid beyond the model's bounds in a PidReply
 
+    def _continue(self, call: Call) -> Action | None:
+        """The next step of the call `call.pid` is inside of: its next SPI step, or its
+        return once the steps are done; None when it is in no call."""
+        assert self.world is not None
+        pid = self._pids.get(call.pid) if call.pid is not None else None
+        in_call = self.world.call_of(pid) if pid is not None else None
+        if pid is None or in_call is None:
+            return None
+        step = in_call.next_step()
+        if step is None:
+            return CallReturn(pid=pid)
+        return SpiStep(pid=pid, function=step.function, provider=step.provider)
+
     @staticmethod
     def _slot(value: object) -> int:
         """The handle slot an observed value names (corpus.observed_handle's inverse); a
@@ -188,8 +218,10 @@ class ModelDriver:
     def _event(self, step: Step) -> TraceEvent:
         fields = event_fields(step)
         result = step.result
+        # At spi level the info is returned by the call's return step (a CallReturn,
+        # written as the API call), not by its begin.
         if (
-            step.action.call == "WSADuplicateSocket"
+            fields["call"] == "WSADuplicateSocket"
             and isinstance(result, Ok)
             and isinstance(result.value, int)
         ):
