@@ -23,8 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wsshare.model import Config, Profile, Semantics
-from wsshare.model.invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS
+from wsshare.model import Config, Profile, Semantics, make_semantics
+from wsshare.model.invariants import (
+    EDGE_INVARIANTS,
+    WORLD_INVARIANTS,
+    properties_for,
+)
 from wsshare.model.search import (
     StateSpace,
     Step,
@@ -90,7 +94,7 @@ def build_semantics(config: Config, profile: Profile, mutant: str | None) -> Sem
             known = ", ".join(m.name for m in MUTANTS)
             raise InputError(f"--mutant: unknown mutant {mutant!r}; known: {known}")
         return found.build(config, profile)
-    return Semantics(config, profile)
+    return make_semantics(config, profile)
 
 
 # -- running a search with caps and progress ---------------------------------------------
@@ -300,7 +304,7 @@ def analyse(run: Run, trace_out: str | None) -> Report:
             tables.append(("a world from which no release is reachable", seed_table(steps)))
     data["release"] = release
     props: dict[str, Any] = {}
-    for prop in PROPERTIES:
+    for prop in properties_for(run.semantics.profile):
         steps_or_none = witness(run.semantics, space, prop.name)
         if steps_or_none is None:
             props[prop.name] = {"witnessed": False, "decided": space.complete}

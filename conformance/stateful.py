@@ -67,9 +67,9 @@ from wsshare.model import (
     WORLD_INVARIANTS,
     Config,
     Profile,
-    Semantics,
     World,
     explore,
+    make_semantics,
 )
 from wsshare.model.actions import Action, SpiStep
 from wsshare.model.config import Family
@@ -1183,7 +1183,7 @@ def coverage(
     edges of the explored graph (`wsshare.model.explore`) its steps visited. The model
     driver reports each step it took; that is mapped back to the graph by its world
     before, action, result and world after."""
-    graph = explore(Semantics(config, profile))
+    graph = explore(make_semantics(config, profile))
     index: dict[World, int] = {w: i for i, w in enumerate(graph.worlds)}
     edges: set[EdgeKey] = {(e.source, e.action, e.outcome.result, e.target) for e in graph.edges}
     report = Coverage(config_name, steering.name, examples, steps, len(graph.worlds), len(edges))
@@ -1231,7 +1231,7 @@ def _edge_name(action: Action) -> str:
 
 
 def semantics_initial(config: Config, profile: Profile) -> list[World]:
-    return Semantics(config, profile).initial_worlds()
+    return make_semantics(config, profile).initial_worlds()
 
 
 # -- teeth: mutants as implementations under test -----------------------------------------

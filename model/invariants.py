@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from .actions import (
     Action,
+    Close,
     CloseSocket,
     Err,
+    Exec,
     Ok,
     Recv,
     RecvReturn,
@@ -555,6 +557,8 @@ class Property:
     rules: tuple[str, ...]
     statement: str
     holds: Callable[[World, Action, Outcome], bool]
+    # The properties of one platform are witnessed only under its profiles.
+    platform: str = "winsock"
 
 
 def _handoff_completes(before: World, action: Action, outcome: Outcome) -> bool:
@@ -589,6 +593,43 @@ def _last_close_releases_shared(before: World, action: Action, outcome: Outcome)
     return d is not None and d.origin == "info" and not outcome.world.sockets[d.socket].open
 
 
+_HANDED_OVER = ("received", "pulled")
+
+
+def _linux_handoff_completes(before: World, action: Action, outcome: Outcome) -> bool:
+    """The Linux handoff's step 10: the sender closes its descriptor while another
+    process holds one it received or pulled, and the socket lives on."""
+    if not isinstance(action, Close) or not isinstance(outcome.result, Ok):
+        return False
+    d = before.descriptor(action.pid, action.handle)
+    if d is None or d.origin in _HANDED_OVER:
+        return False
+    after = outcome.world
+    return after.sockets[d.socket].open and any(
+        x.socket == d.socket and x.origin in _HANDED_OVER and x.pid != action.pid
+        for x in after.descriptors
+    )
+
+
+def _in_flight_outlives_sender(before: World, action: Action, outcome: Outcome) -> bool:
+    """The sender closes its last descriptor while an SCM_RIGHTS message carries the
+    socket: no descriptor names it, yet it stays open."""
+    if not isinstance(action, Close) or not isinstance(outcome.result, Ok):
+        return False
+    d = before.descriptor(action.pid, action.handle)
+    if d is None:
+        return False
+    after = outcome.world
+    return after.sockets[d.socket].open and not any(x.socket == d.socket for x in after.descriptors)
+
+
+def _exec_closes_flagged(before: World, action: Action, outcome: Outcome) -> bool:
+    if not isinstance(action, Exec) or not isinstance(outcome.result, Ok):
+        return False
+    kept = outcome.world.descriptors_of(action.pid)
+    return 0 < len(kept) < len(before.descriptors_of(action.pid))
+
+
 PROPERTIES: tuple[Property, ...] = (
     Property(
         "handoff-completes",
@@ -608,4 +649,30 @@ PROPERTIES: tuple[Property, ...] = (
         "the target's close of the last descriptor releases the shared socket",
         _last_close_releases_shared,
     ),
+    Property(
+        "linux-handoff-completes",
+        ("L7", "L8", "L9", "R33"),
+        "the sender closes and the descriptor another process received or pulled lives on",
+        _linux_handoff_completes,
+        "linux",
+    ),
+    Property(
+        "in-flight-outlives-sender",
+        ("L7", "R34"),
+        "a socket no descriptor names stays open while a message in flight carries it",
+        _in_flight_outlives_sender,
+        "linux",
+    ),
+    Property(
+        "exec-closes-only-flagged",
+        ("L5",),
+        "an exec closes the close-on-exec descriptors and keeps the others",
+        _exec_closes_flagged,
+        "linux",
+    ),
 )
+
+
+def properties_for(profile: Profile) -> tuple[Property, ...]:
+    """The reachability properties that make sense under `profile`'s platform."""
+    return tuple(p for p in PROPERTIES if p.platform == profile.platform)

@@ -41,7 +41,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from .actions import Action, Err, Ok, Pending
-from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation
+from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation, properties_for
 from .profiles import Profile
 from .semantics import Outcome, Semantics
 from .state import World
@@ -157,8 +157,8 @@ def search(
     """
     spec = spec or semantics.profile
     space = StateSpace(symmetry=symmetry)
-    space.witnesses = {p.name: None for p in PROPERTIES}
-    pending_properties = list(PROPERTIES)
+    space.witnesses = {p.name: None for p in properties_for(semantics.profile)}
+    pending_properties = list(properties_for(semantics.profile))
     index: dict[Hashable, int] = {}
     queue: deque[int] = deque()
 

@@ -290,3 +290,22 @@ def test_errno_names_are_read_and_unknown_ones_rejected(tmp_path):
     ]
     with pytest.raises(TraceError, match="EWHAT"):
         check_file(_write(tmp_path, bad), SCM)
+
+
+def test_explore_witnesses_the_linux_properties_of_each_mechanism(run_wsshare):
+    found = {}
+    for profile in ("linux-pidfd", "linux-scm-rights"):
+        proc = run_wsshare(
+            "explore", "linux", "--profile", profile, "--json", "--max-states", "3000"
+        )
+        assert proc.returncode in (0, 3), proc.stderr
+        data = json.loads(proc.stdout)
+        assert not data["violations"]
+        found[profile] = {k for k, v in data["properties"].items() if v["witnessed"]}
+    # pidfd_getfd has no message in flight; SCM_RIGHTS has one that outlives the sender.
+    assert found["linux-pidfd"] == {"linux-handoff-completes", "exec-closes-only-flagged"}
+    assert found["linux-scm-rights"] == {
+        "linux-handoff-completes",
+        "exec-closes-only-flagged",
+        "in-flight-outlives-sender",
+    }
