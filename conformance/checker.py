@@ -28,6 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from pyrsistent import PMap, pmap
+
 from wsshare.model import (
     ALL_FAMILIES,
     DOCUMENTED,
@@ -85,6 +87,9 @@ _PEER_ARGS = ("to", "sender", "child", "source_pid")
 # API calls that are a begin, SPI steps and a return in an spi trace.
 _SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 
+_EMPTY: PMap[str, int] = pmap()
+_EMPTY_BY_ID: PMap[int, str] = pmap()
+
 
 @dataclass(frozen=True, slots=True)
 class Binding:
@@ -93,32 +98,31 @@ class Binding:
     handles: (model pid, observed value) -> model slot, only while the slot is open;
     sockets: observed identity -> model socket id; infos: digest -> model info id;
     deferred: calls seen starting (phase "call") that have not taken effect in the model.
+
+    Identities and digests accumulate over a whole trace (every socket ever seen), so
+    they are persistent maps: binding one more shares the rest with the binding before,
+    where a copied set would make each event cost as much as the trace so far.
     """
 
     handles: frozenset[tuple[tuple[int, int], int]] = frozenset()
-    sockets: frozenset[tuple[str, int]] = frozenset()
-    infos: frozenset[tuple[str, int]] = frozenset()
+    sockets: PMap[str, int] = _EMPTY
+    infos: PMap[str, int] = _EMPTY
+    # The same bindings read backwards (model id -> observed name), to keep them
+    # one-to-one; functions of the two above, so not compared.
+    socket_names: PMap[int, str] = field(default=_EMPTY_BY_ID, compare=False)
+    info_names: PMap[int, str] = field(default=_EMPTY_BY_ID, compare=False)
     deferred: frozenset[tuple[int, int | None, str]] = frozenset()
     # recvs the model blocked at their call: (model pid, tid) -> the slot they wait on,
     # which their return must name even if the handle was closed meanwhile (R35).
     blocked: frozenset[tuple[tuple[int, int | None], int]] = frozenset()
 
-    # Lookup tables built once per Binding (bindings are immutable): a long trace
-    # accumulates socket identities and info digests, and scans would cost per event.
+    # Lookup tables of the open handles (few at any instant), built once per Binding.
     _slots: dict[tuple[int, int], int] = field(init=False, compare=False, repr=False)
     _values: dict[tuple[int, int], int] = field(init=False, compare=False, repr=False)
-    _sockets: dict[str, int] = field(init=False, compare=False, repr=False)
-    _infos: dict[str, int] = field(init=False, compare=False, repr=False)
-    _bound_sockets: set[int] = field(init=False, compare=False, repr=False)
-    _bound_infos: set[int] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_slots", dict(self.handles))
         object.__setattr__(self, "_values", {(p, s): v for (p, v), s in self.handles})
-        object.__setattr__(self, "_sockets", dict(self.sockets))
-        object.__setattr__(self, "_infos", dict(self.infos))
-        object.__setattr__(self, "_bound_sockets", {s for _, s in self.sockets})
-        object.__setattr__(self, "_bound_infos", {i for _, i in self.infos})
 
     def slot(self, pid: int, value: int) -> int | None:
         return self._slots.get((pid, value))
@@ -127,10 +131,38 @@ class Binding:
         return self._values.get((pid, slot))
 
     def socket(self, identity: str) -> int | None:
-        return self._sockets.get(identity)
+        return self.sockets.get(identity)
 
     def info(self, digest: str) -> int | None:
-        return self._infos.get(digest)
+        return self.infos.get(digest)
+
+    def socket_bound(self, socket: int) -> bool:
+        return socket in self.socket_names
+
+    def info_bound(self, info: int) -> bool:
+        return info in self.info_names
+
+    def bind_socket(self, identity: str, socket: int) -> Binding:
+        return replace(
+            self,
+            sockets=self.sockets.set(identity, socket),
+            socket_names=self.socket_names.set(socket, identity),
+        )
+
+    def unbind_socket(self, identity: str) -> Binding:
+        socket = self.sockets[identity]
+        return replace(
+            self,
+            sockets=self.sockets.remove(identity),
+            socket_names=self.socket_names.remove(socket),
+        )
+
+    def bind_info(self, digest: str, info: int) -> Binding:
+        return replace(
+            self,
+            infos=self.infos.set(digest, info),
+            info_names=self.info_names.set(info, digest),
+        )
 
 
 Candidate = tuple[World, Binding]
@@ -429,9 +461,9 @@ class Checker:
             elif e.call == "WSADuplicateSocket" and e.info_digest is not None:
                 if not isinstance(r.value, int) or b.info(e.info_digest) is not None:
                     return None
-                if r.value in b._bound_infos:
+                if b.info_bound(r.value):
                     return None
-                b = replace(b, infos=b.infos | {(e.info_digest, r.value)})
+                b = b.bind_info(e.info_digest, r.value)
             elif e.call == "ipc_recv" and e.value is not None:
                 if not self._same_message(e, r.value, b):
                     return None
@@ -542,13 +574,13 @@ class Checker:
         if reused and world is not None and current is not None and not world.sockets[current].open:
             # The system gave a released socket's identity to a new one (an inode
             # reused): the old binding ends.
-            b = replace(b, sockets=b.sockets - {(identity, current)})
+            b = b.unbind_socket(identity)
             current = None
         if current is not None:
             return b if current == socket else None
-        if socket in b._bound_sockets:
+        if b.socket_bound(socket):
             return None
-        return replace(b, sockets=b.sockets | {(identity, socket)})
+        return b.bind_socket(identity, socket)
 
     # -- one event ----------------------------------------------------------------------
 
