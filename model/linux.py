@@ -126,7 +126,10 @@ _LINUX_CONNECTION: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno
         "unbound": ("bound", Errno.EADDRINUSE, Errno.ENOENT, Errno.EACCES),
         "bound": (Errno.EINVAL,),
         "listening": (Errno.EINVAL,),
-        "connected": (Errno.EINVAL,),
+        # A connected TCP socket has its address (EINVAL); a socketpair end has none, and
+        # unix_bind gives it one (only an address already held is EINVAL), unless the
+        # name is taken (EADDRINUSE): both observed live.
+        "connected": (Errno.EINVAL, "connected", Errno.EADDRINUSE),
     },
     "listen": {
         "unbound": ("listening", Errno.EINVAL),
@@ -327,6 +330,10 @@ class LinuxSemantics(Semantics):
         if d is None:
             return self._unchanged(w, Errno.EBADF, "L3")
         if a.to == a.handle:
+            # dup2 onto itself changes nothing; dup3 (the only one with a flag here)
+            # refuses it (dup(2), seen on the live kernel).
+            if a.cloexec:
+                return self._unchanged(w, Errno.EINVAL, "L3")
             return [Outcome(Ok(value=a.handle), w, ("L3",))]
         rules: tuple[str, ...] = ("L3", "R26")
         at = None
