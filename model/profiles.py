@@ -81,6 +81,16 @@ class Profile(Frozen):
     # do; every other call goes on to the handle, which in such a process names nothing
     # (WSAENOTSOCK) since the last WSACleanup closed its descriptors (Wine).
     startup_checked_by: Literal["every_call", "create_and_close"] = "every_call"
+    # D5/D1/D3 (Wine): the handle WSADuplicateSocket pre-places in its target is an
+    # ordinary entry of the target's handle table from that moment, not only a pin on the
+    # socket. So the info's value names the socket in the target before any WSASocket
+    # (calls on it act on the socket, except those that consult ws2_32's socket list:
+    # closesocket, getsockopt and send, which refuse a value no WSASocket returned);
+    # WSASocket with the info returns that very slot; a use in another process reads the
+    # value in the caller's table, where it may name the caller's own pre-placed handle;
+    # and a closed value a pre-placement lands on works again. Off: the pre-placed handle
+    # only pins the socket (D5) and the descriptor is allocated when the info is used.
+    preplaced_handle_is_descriptor: bool = False
     # Environmental failures (WSAENETDOWN, WSAENOBUFS, WSAEMFILE) as extra outcomes that
     # change no state; off by default so that they do not swamp exploration.
     environmental_errors: bool = False
@@ -143,6 +153,9 @@ WINDOWS = DOCUMENTED.model_copy(
             "be closed more often than it has descriptors",
             "startup_checked_by": "the WSASocket, WSADuplicateSocket and closesocket pages "
             "list WSANOTINITIALISED first; unverified for the other calls",
+            "preplaced_handle_is_descriptor": f"{_WE} D4: MSAFD presumably pre-duplicates a "
+            "handle into the target, but nothing says its value is usable before WSASocket "
+            "returns it; unverified",
         },
     }
 )
@@ -160,7 +173,18 @@ WINE_8 = DOCUMENTED.model_copy(
         "duplicate_to_exited": frozenset({"einval", "dead_info"}),
         "relists_returned_handles": True,
         "startup_checked_by": "create_and_close",
+        "preplaced_handle_is_descriptor": True,
         "evidence": {
+            "preplaced_handle_is_descriptor": "the live machine (tests/test_wine_live.py, "
+            "families create+share): P3 WSASocket -> 48, three WSADuplicateSocket(48 -> P2), "
+            "P2 uses the third, P2 duplicates it to P1, P3 uses that info (wrong process) "
+            "and gets a value naming its own pre-placed handle, on which WSADuplicateSocket "
+            "succeeds (not WSAENOTSOCK); and: a reuse returned a closed value, a later "
+            "duplicate into that process landed on it, and calls on it worked. Probed: an "
+            "unused info's value takes bind, listen, connect, setsockopt, WSAEventSelect, "
+            "ioctlsocket, recv and WSADuplicateSocket, while closesocket, getsockopt and send give "
+            "WSAENOTSOCK until a WSASocket lists it; WSACleanup closes listed values only. "
+            "semantics.md B.1: DuplicateHandle into the target at WSADuplicateSocket",
             "relists_returned_handles": "recorded (traces/real/wine reuse-double-close: "
             "after a reused info returned the same value, the target closes it twice, both "
             "OK; the live machine's wrong-process run in tests/test_wine_live.py: a value "

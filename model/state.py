@@ -57,9 +57,11 @@ class Process(Frozen):
 
 
 # "inherited" (fork), "duplicated" (dup), "received" (SCM_RIGHTS) and "pulled"
-# (pidfd_getfd) occur only under the Linux profiles.
+# (pidfd_getfd) occur only under the Linux profiles; "preplaced" only under the knob
+# `preplaced_handle_is_descriptor` (Wine): the handle WSADuplicateSocket put into the
+# target, before any WSASocket returned it.
 DescriptorOrigin = Literal[
-    "created", "accepted", "info", "inherited", "duplicated", "received", "pulled"
+    "created", "accepted", "info", "inherited", "duplicated", "received", "pulled", "preplaced"
 ]
 
 
@@ -73,6 +75,10 @@ class Descriptor(Frozen):
     `allocation` is ghost data: how the handle was allocated, by WPUModifyIFSHandle
     ("ifs") or by WPUCreateSocketHandle ("non_ifs") (R20); None while the allocating SPI
     step of an `spi` run has not happened yet.
+    `listed` is False only for a handle Wine pre-placed in its target (origin
+    "preplaced") whose value no WSASocket has returned yet: ws2_32's socket list does not
+    hold it, so the calls that consult the list (closesocket, getsockopt, send)
+    refuse it while the others act on the socket (knob `preplaced_handle_is_descriptor`).
     """
 
     pid: Pid
@@ -85,6 +91,7 @@ class Descriptor(Frozen):
     # Linux only: FD_CLOEXEC, a flag of the descriptor rather than of the socket, so
     # exec closes this descriptor and keeps the others (execve(2), fcntl(2)).
     cloexec: bool = False
+    listed: bool = True
 
 
 class PendingRecv(Frozen):
@@ -143,11 +150,15 @@ class ProtocolInfo(Frozen):
       when a handle was already duplicated into the target (the MSAFD, Wine and ReactOS
       design), "none" otherwise, "dead" when it names a process that had exited;
     - holds_reference: the pre-placed handle keeps the underlying socket alive until the
-      target materialises the info or exits (D5, R40);
+      target materialises the info or exits (D5, R40); under the knob
+      `preplaced_handle_is_descriptor` it is False and the pre-placed handle is a
+      descriptor of the target (origin "preplaced") that holds the reference itself;
     - consumed: a successful WSASocket used it (R2);
     - uses: ghost count of descriptors it produced; transitions never read it;
     - first_handle: the handle value the first successful use returned, which some
-      implementations return again on reuse (D3).
+      implementations return again on reuse (D3); under `preplaced_handle_is_descriptor`
+      the slot of the pre-placed descriptor, set at duplication (the value the info
+      carries). Under `relists_returned_handles` it is cleared when that descriptor closes.
     """
 
     id: InfoId

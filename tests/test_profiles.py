@@ -116,3 +116,118 @@ def test_profiles_cli_lists_profiles_and_differing_knobs(run_wsshare):
     assert "reuse_outcomes" in proc.stdout
     assert "environmental_errors" not in proc.stdout  # the same in every profile
     assert "environmental_errors" in run_wsshare("profiles", "--all").stdout
+
+
+# -- wine-8.0: the handle pre-placed at WSADuplicateSocket is a descriptor of the target --
+
+
+def _wine_preplaced_scenario():
+    from wsshare.conformance.scenarios import Call, Scenario, err, ok, startup
+    from wsshare.model import WsaError
+    from wsshare.model.actions import (
+        CloseSocket,
+        GetSockOpt,
+        SetSockOpt,
+        WSADuplicateSocket,
+        WSASocket,
+        WSASocketFromInfo,
+    )
+
+    notsock = err(WsaError.WSAENOTSOCK)
+    return Scenario(
+        "wine-preplaced",
+        "an unused info's value names the socket in its target; a use elsewhere lists it",
+        ("D1", "D5"),
+        3,
+        (
+            *startup(1, 2, 3),
+            Call(WSASocket(pid=3), ok(1)),
+            Call(WSADuplicateSocket(pid=3, handle=1, target_pid=2), ok(0)),  # P2 h1
+            Call(WSADuplicateSocket(pid=3, handle=1, target_pid=1), ok(1)),  # P1 h1
+            # Calls that do not consult ws2_32's socket list act on the pre-placed handle
+            # (the live finding: WSADuplicateSocket on it succeeds) ...
+            Call(WSADuplicateSocket(pid=2, handle=1, target_pid=3), ok(2)),  # P3 h2
+            Call(SetSockOpt(pid=2, handle=1, value="set"), ok()),
+            # ... the ones that do refuse it until a WSASocket returns the value.
+            Call(GetSockOpt(pid=2, handle=1), notsock),
+            Call(CloseSocket(pid=2, handle=1), notsock),
+            # P1's info used in P2: its value, read in P2's table, names P2's own
+            # pre-placed handle, which the use lists ...
+            Call(WSASocketFromInfo(pid=2, info=1), ok(1)),
+            Call(GetSockOpt(pid=2, handle=1), ok("set")),
+            Call(CloseSocket(pid=2, handle=1), ok()),
+            # ... so P2's own info now hands back a value that names nothing.
+            Call(WSASocketFromInfo(pid=2, info=0), ok(0)),
+            # WSASocket in the target returns the pre-placed slot itself.
+            Call(WSASocketFromInfo(pid=3, info=2), ok(2)),
+            Call(GetSockOpt(pid=3, handle=2), ok("set")),
+        ),
+    )
+
+
+def test_wine_preplaced_handle_is_a_descriptor_of_its_target():
+    from wsshare.conformance.scenarios import run
+
+    scenario = _wine_preplaced_scenario()
+    wine = PROFILES["wine-8.0"]
+    assert wine.preplaced_handle_is_descriptor
+    assert run(scenario, Semantics(scenario.config(), wine)).passed
+    # Without the knob the pre-placed value names nothing until the info is used.
+    off = wine.model_copy(update={"preplaced_handle_is_descriptor": False})
+    failure = run(scenario, Semantics(scenario.config(), off)).explain()
+    assert "WSADuplicateSocket(P2, h1" in failure and "WSAENOTSOCK" in failure, failure
+    assert not DOCUMENTED.preplaced_handle_is_descriptor
+
+
+def _trace(tmp_path, events):
+    import json
+
+    header = {
+        "format": "wsshare-trace",
+        "version": 1,
+        "implementation": "wine-8.0",
+        "platform": "test",
+        "level": "api",
+        "recorder": "tests/test_profiles.py",
+        "processes": [10, 20],
+        "unobserved": ["ipc"],
+    }
+    path = tmp_path / "trace.jsonl"
+    lines = [header] + [{"seq": i, "time": float(i), **e} for i, e in enumerate(events)]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return str(path)
+
+
+def test_wine_closed_value_works_again_once_a_duplicate_lands_on_it(tmp_path):
+    """The live machine's second form: a reuse returned a closed value (a stale entry
+    of the socket list), a later duplicate into that process took the value, and calls
+    on it worked; the checker binds nothing to the value, so the model lets it name the
+    pre-placed handle no WSASocket has returned yet."""
+    from wsshare.conformance.checker import check_file
+
+    def call(pid, name, result="ok", **fields):
+        return {"pid": pid, "call": name, "result": result, **fields}
+
+    path = _trace(
+        tmp_path,
+        [
+            call(10, "WSASocket", value=48),
+            call(10, "WSADuplicateSocket", args={"handle": 48, "target_pid": 20}, info_digest="a"),
+            call(20, "WSASocketFromInfo", value=48, info_digest="a"),
+            call(20, "closesocket", args={"handle": 48}),
+            call(20, "WSASocketFromInfo", value=48, info_digest="a"),  # names nothing
+            call(10, "WSADuplicateSocket", args={"handle": 48, "target_pid": 20}, info_digest="b"),
+            call(20, "getsockopt", args={"handle": 48}, value="default"),  # listed (stale)
+            call(20, "setsockopt", args={"handle": 48, "value": "set"}),
+            call(20, "closesocket", args={"handle": 48}),  # removes the entry, closes it
+            call(
+                20, "setsockopt", "error", args={"handle": 48, "value": "set"}, error="WSAENOTSOCK"
+            ),
+            call(20, "WSASocketFromInfo", value=48, info_digest="b"),  # names nothing now
+            call(10, "getsockopt", args={"handle": 48}, value="set"),
+        ],
+    )
+    wine = PROFILES["wine-8.0"]
+    assert check_file(path, wine).verdict == "conforms"
+    off = check_file(path, wine.model_copy(update={"preplaced_handle_is_descriptor": False}))
+    assert (off.verdict, off.event_index) == ("violates", 6)

@@ -2,7 +2,9 @@
 under Wine through the Wine driver (agents pooled and reset between examples), and the
 checker judges every observation.
 
-- under `wine-8.0` the machine finds nothing in the families listed in WINE_PASSES;
+- under `wine-8.0` the machine finds nothing in the families listed in WINE_PASSES,
+  sharing included (the handle Wine pre-places in the target at WSADuplicateSocket is a
+  descriptor of the target: knob `preplaced_handle_is_descriptor`);
 - under `documented` it finds Wine's deviations and shrinks each to a short program whose
   trace replays to the same violation, and which `wine-8.0` accepts.
 
@@ -61,24 +63,34 @@ def _machine(pool, name, families, profile, processes, examples, steps=20):
     )
 
 
-# Families in which wine-8.0 explains everything Wine does. Sharing is left out here:
-# with it the machine finds a deviation no profile models yet (a value that names nothing
-# in the model names a handle Wine pre-placed for an unused info; see
-# traces/real/wine/README.md), and test_documented_* below cover sharing.
-WINE_PASSES = ["create", "close", "lifecycle", "startup", "errors", "options"]
+# Families in which wine-8.0 explains everything Wine does, sharing included: the handle
+# Wine pre-places in the target at WSADuplicateSocket is a descriptor of the target from
+# then on (knob preplaced_handle_is_descriptor; see traces/real/wine/README.md).
+WINE_PASSES = ["create", "share", "close", "lifecycle", "startup", "errors", "options"]
 
 
 def test_wine_8_profile_explains_the_live_runs(pool, monkeypatch, tmp_path):
     monkeypatch.setenv(S.FAILURE_DIR_ENV, str(tmp_path))
-    cls = _machine(pool, "WineLivePasses", WINE_PASSES, WINE_8, processes=3, examples=40)
+    cls = _machine(pool, "WineLivePasses", WINE_PASSES, WINE_8, processes=3, examples=100)
     before = pool.stats.examples
     start = time.perf_counter()
     S.run_machine(cls)
     seconds = time.perf_counter() - start
     runs = pool.stats.examples - before
     print(f"wine-8.0: {runs} examples in {seconds:.1f} s ({1000 * seconds / runs:.0f} ms each)")
-    assert runs >= 40
+    assert runs >= 100
     assert pool.stats.reused > 0, "agents were never reused between examples"
+
+
+def test_wine_8_profile_explains_live_sharing(pool, monkeypatch, tmp_path):
+    """Sharing without the startup and lifecycle families, whose runs rarely get as far
+    as a socket: the handle pre-placed in the target, wrong-process uses, reuse, closes."""
+    monkeypatch.setenv(S.FAILURE_DIR_ENV, str(tmp_path))
+    families = ["create", "share", "close", "errors", "options"]
+    cls = _machine(pool, "WineLiveSharingPasses", families, WINE_8, processes=3, examples=100)
+    before = pool.stats.examples
+    S.run_machine(cls)
+    assert pool.stats.examples - before >= 100
 
 
 def _caught(pool, monkeypatch, tmp_path, name, families, processes, examples=30):

@@ -17,8 +17,15 @@ leave nothing a later example could observe:
   was given is gone;
 - handles Wine pre-placed in the agent for infos never materialised are not in that list
   (WSADuplicateSocket duplicated them in, no WSASocket listed them), so the driver closes
-  them with CloseHandle: it reads their values from the info bytes it relayed (Wine keeps
-  the value in dwServiceFlags3, recording.md) and remembers them per target;
+  them with CloseHandle after the WSACleanups: it reads their values from the info bytes
+  it relayed (Wine keeps the value in dwServiceFlags3, recording.md), remembers them per
+  target, and closes those that still name a socket (ioctlsocket succeeds), leaving a
+  value Wine has since given one of its own handles;
+- a WSASocket with an info that hands back a value without a handle of the caller behind
+  it (an info used in another process than its target, or used again) lists a value that
+  closesocket or the last WSACleanup later closes with CloseHandle, whatever it names
+  then, possibly one of Wine's own handles (the per-thread event that synchronous socket
+  calls wait on takes the lowest free value): such an agent is not reused;
 - an example that used a process's own pid for something the pool cannot undo (an agent
   that exited, or any reset step that failed) retires the agent; a fresh one is started
   for the next example, in the background, after the example ended, so that the pids of
@@ -132,19 +139,25 @@ class AgentPool:
             taken.append(a)
         return taken
 
-    def give_back(self, agent: Agent, preplaced: Iterable[int]) -> None:
+    def give_back(self, agent: Agent, preplaced: Iterable[int], reusable: bool = True) -> None:
         """Reset `agent` for another example, or retire it when that is not sound."""
-        if not self.reuse or agent.exited or agent.proc.poll() is not None:
+        if not (self.reuse and reusable) or agent.exited or agent.proc.poll() is not None:
             self._retire(agent)
             return
         try:
-            for value in sorted(set(preplaced)):
-                agent.ask(f"closehandle {value}")
             for _ in range(_MAX_CLEANUPS):
                 if not agent.ask("WSACleanup")["ok"]:
                     break
             else:
                 raise AgentError(f"{agent.name}: WSACleanup kept succeeding")
+            # What is still a socket now is a pre-placed handle no WSASocket listed
+            # (FIONBIO succeeds, or fails with WSAEINVAL under an event selection). A
+            # value that was closed meanwhile may name one of Wine's own handles (its
+            # per-thread sync event takes the lowest free value), which must stay.
+            for value in sorted(set(preplaced)):
+                seen = agent.ask(f"ioctlsocket_fionbio {value} 0")
+                if seen["ok"] or seen.get("error") == "WSAEINVAL":
+                    agent.ask(f"closehandle {value}")
         except AgentError:
             self._retire(agent)
             return
@@ -182,6 +195,8 @@ class _Run:
     minted: dict[str, int] = field(default_factory=dict)  # bytes' digest -> count
     preplaced: dict[int, set[int]] = field(default_factory=dict)  # target pid -> values
     startups: dict[int, int] = field(default_factory=dict)  # pid -> WSAStartup count
+    used: set[tuple[int, str]] = field(default_factory=set)  # (pid, info bytes) used
+    stale: set[int] = field(default_factory=set)  # pids given a value with no handle
 
 
 class WineDriver:
@@ -287,7 +302,7 @@ class WineDriver:
         began = time.perf_counter()
         r.peer.close()
         for pid, agent in r.agents.items():
-            self.pool.give_back(agent, r.preplaced.get(pid, ()))
+            self.pool.give_back(agent, r.preplaced.get(pid, ()), pid not in r.stale)
         # Replacements for the agents that exited start now, between examples.
         self.pool.prepare(self.processes)
         now = time.perf_counter()
@@ -358,6 +373,12 @@ class WineDriver:
         hex_bytes = info.hex if info is not None else BOGUS_BYTES
         a = agent.ask(f"WSASocketFromInfo {hex_bytes}")
         extra = {"info_digest": call.info_digest} if call.info_digest else {}
+        if a["ok"] and (
+            info is None or info.target != agent.pid or (agent.pid, hex_bytes) in r.used
+        ):
+            r.stale.add(agent.pid)  # see the module doc: the agent is not reused
+        if a["ok"]:
+            r.used.add((agent.pid, hex_bytes))
         return self._handle_answer(a, **extra)
 
     def _WSADuplicateSocket(self, r: _Run, agent: Agent, call: Call) -> dict[str, Any]:
