@@ -87,6 +87,8 @@ def event_fields(step: Step) -> dict[str, Any]:
         returned["phase"] = "return"
         return returned
     data = a.model_dump(mode="json")
+    if data.get("info_entry", 0) is None:
+        del data["info_entry"]  # an spi_step whose info entry the recorder did not see
     call = data.pop("call")
     pid = data.pop("pid", None)
     fields: dict[str, Any] = {"call": call, "pid": observed_pid(pid) if pid else None}

@@ -1196,6 +1196,9 @@ def coverage(
         if src is None or dst is None:
             report.outside += 1
             return
+        if isinstance(action, SpiStep):
+            # The explored graph's steps leave the info entry unobserved.
+            action = action.model_copy(update={"info_entry": None})
         key = (src, action, outcome.result, dst)
         if key in edges:
             seen.add(key)
@@ -1358,15 +1361,8 @@ TEETH: tuple[Tooth, ...] = (
     Tooth("failed-use-consumes-info", THREE),
     Tooth("skips-wpumodifyifshandle", SPI_LSP),
     Tooth("skips-wpuclosesockethandle", SPI_LSP),
-    Tooth(
-        "substitutes-at-first-layer",
-        None,
-        unobservable="the entry a layer passes down is a field of the WSAPROTOCOL_INFO "
-        "handed to the next WSPSocket, and an spi_step event of the trace format names the "
-        "function and the provider only, so no trace shows it; only the edge invariant "
-        "`layers-pass-info-unchanged` sees it (a trace field for the info's entry would "
-        "make it observable)",
-    ),
+    # spi_step events carry the catalog entry of the info each layer received.
+    Tooth("substitutes-at-first-layer", SPI_CHAIN),
     Tooth("routes-to-default-entry", SPI_LSP),
     Tooth("layer-drops-provider-context", SPI_LSP),
     Tooth("undocumented-provider-error", SPI_LSP),

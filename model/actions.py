@@ -228,6 +228,9 @@ class SpiStep(Frozen):
     pid: Pid
     function: SpiFunction
     provider: NonNegativeInt
+    # The catalog entry named by the WSAPROTOCOL_INFO this step received (the WSPSocket
+    # steps of a materialisation), where the recorder saw it; None leaves it unobserved.
+    info_entry: NonNegativeInt | None = None
 
 
 class CallReturn(Frozen):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import combinations
 from typing import Literal
 
 from . import spi
@@ -95,6 +96,24 @@ Result = Ok | Err | Pending
 # "success" in a process that was not the info's target). Real values differ; a checker
 # binds them to nothing.
 NAMES_NOTHING = 0
+
+# The calls that take a handle value. Under `preplaced_handle_is_descriptor` a value
+# that names no descriptor the caller was given may name a handle pre-placed in it.
+_HANDLE_ACTIONS: tuple[type[Frozen], ...] = (
+    Bind,
+    Listen,
+    Connect,
+    Accept,
+    WSADuplicateSocket,
+    CloseSocket,
+    Send,
+    Recv,
+    SetSockOpt,
+    GetSockOpt,
+    WSAEventSelect,
+    WSAAsyncSelect,
+    IoctlNonblocking,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +259,9 @@ class Semantics:
             SpiStep: self._spi_step,  # type: ignore[dict-item]
             CallReturn: self._call_return,  # type: ignore[dict-item]
         }
+        if profile.preplaced_handle_is_descriptor:
+            for kind in _HANDLE_ACTIONS:
+                self._dispatch[kind] = self._or_preplaced(self._dispatch[kind])
 
     # == public contract ==================================================================
 
@@ -429,6 +451,54 @@ class Semantics:
     def _allocate(self, w: World, pid: int) -> int | None:
         return w.lowest_free_handle(pid, self.config.max_handles)
 
+    def _or_preplaced(
+        self, handler: Callable[[World, Frozen], list[Outcome]]
+    ) -> Callable[[World, Frozen], list[Outcome]]:
+        """D5 (Wine, `preplaced_handle_is_descriptor`): a call on a value that names no
+        descriptor the caller was given (NAMES_NOTHING: a closed value, or one read from
+        an info's bytes) may name a handle pre-placed in the caller that no WSASocket has
+        returned yet, which no observer can have bound to a descriptor: the call then acts
+        on that handle, as the handler says for its slot (R36 and the list check below)."""
+
+        def handle(w: World, a: Frozen) -> list[Outcome]:
+            found = handler(w, a)
+            pid, value = getattr(a, "pid", None), getattr(a, "handle", None)
+            if value != NAMES_NOTHING or pid is None:
+                return found
+            seen = {(o.result, o.world) for o in found}
+            for d in w.descriptors_of(pid):
+                if d.listed:
+                    continue
+                for o in handler(w, a.model_copy(update={"handle": d.handle})):
+                    if (o.result, o.world) not in seen:
+                        seen.add((o.result, o.world))
+                        found.append(Outcome(o.result, o.world, (*o.rules, "D5")))
+            return found
+
+        return handle
+
+    def _listed_only(self, w: World, d: Descriptor, passed: list[Outcome]) -> list[Outcome]:
+        """closesocket, getsockopt and send look the value up in ws2_32's socket list
+        first (Wine; recv and the others do not): a handle pre-placed by
+        WSADuplicateSocket that no WSASocket returned is not in it, so they fail with
+        WSAENOTSOCK, unless one of the process's stale entries (whose values the model
+        does not keep) has its value (D5, R36)."""
+        if d.listed:
+            return passed
+        p = w.process(d.pid)
+        assert p is not None
+        refused = self._unchanged(w, E.WSAENOTSOCK, "R36", "D5")
+        return refused + (passed if p.stale_listings else [])
+
+    def _list_value(self, w: World, pid: int, value: int) -> World:
+        """A WSASocket that hands back `value` without making a descriptor adds it to the
+        socket list (Wine): a pre-placed handle it names becomes listed; any other value
+        gains an entry that no close of a descriptor removes (see _relisted)."""
+        d = w.descriptor(pid, value) if value != NAMES_NOTHING else None
+        if d is not None and not d.listed:
+            return _replace_descriptor(w, d, d.model_copy(update={"listed": True}))
+        return self._relisted(w, pid)
+
     def close_descriptor(self, w: World, d: Descriptor) -> tuple[World, tuple[str, ...]]:
         """Deallocate one descriptor (R33); cancel the calls this process has pending on
         it (R35) and, per D9, the registration it made; release the socket if this was
@@ -457,9 +527,10 @@ class Semantics:
                 }
             )
             rules += ("D9",)
-        if self.profile.relists_returned_handles:
-            # The first descriptor an info gave is gone: a reuse returns its old value,
-            # which a later allocation may give another descriptor (see _reuse).
+        if self.profile.relists_returned_handles or self.profile.preplaced_handle_is_descriptor:
+            # The first descriptor an info gave (or its pre-placed handle) is gone: a use
+            # returns its old value, which a later allocation may give another descriptor
+            # (see _reuse).
             w = w.model_copy(
                 update={
                     "infos": tuple(
@@ -538,11 +609,25 @@ class Semantics:
             w, p.model_copy(update={"startups": p.startups - 1, "stale_listings": stale})
         )
         rules: tuple[str, ...] = ("R39",)
-        if last and self.profile.cleanup_closes_descriptors:
-            for d in w.descriptors_of(a.pid):
+        if not (last and self.profile.cleanup_closes_descriptors):
+            return [Outcome(Ok(), w, rules)]
+        # ws2_32 closes what its socket list holds: every descriptor, except handles
+        # pre-placed in the process that no WSASocket returned (Wine, D5) ...
+        unlisted = [d for d in w.descriptors_of(a.pid) if not d.listed]
+        for d in w.descriptors_of(a.pid):
+            if d.listed:
                 w, closed_rules = self.close_descriptor(w, d)
                 rules += closed_rules
-        return [Outcome(Ok(), w, tuple(dict.fromkeys(rules)))]
+        # ... unless a stale entry has the value of one (at most one per entry).
+        found = []
+        for k in range(min(p.stale_listings, len(unlisted)) + 1):
+            for gone in combinations(unlisted, k):
+                w2, more = w, rules
+                for d in gone:
+                    w2, closed_rules = self.close_descriptor(w2, d)
+                    more += (*closed_rules, "D5")
+                found.append(Outcome(Ok(), w2, tuple(dict.fromkeys(more))))
+        return found
 
     # == creating descriptors ==============================================================
 
@@ -635,6 +720,11 @@ class Semantics:
             return self._wrong_process(w, a.pid, info)
         if info.consumed:
             return self._reuse(w, a.pid, info)
+        rules = ("R1", "R2", "R14", "R15", "R17", "R36", "R40", "D2") + (
+            ("R45",) if entry.kind == "layered" else ()
+        )
+        if self.profile.preplaced_handle_is_descriptor and info.context == "handle_in_target":
+            return self._adopt_preplaced(w, a.pid, info, rules)
         socket = w.sockets[info.socket]
         if not socket.open and self.profile.use_of_released_info == "einval":
             # Only reachable when infos do not pin their socket (info_pins_socket off):
@@ -657,8 +747,7 @@ class Semantics:
             info.catalog_entry,
             info.id,
             # R15/R45: the provider's context (a layer keeps its base's) finds the handle.
-            ("R1", "R2", "R14", "R15", "R17", "R36", "R40", "D2")
-            + (("R45",) if entry.kind == "layered" else ()),
+            rules,
         ):
             value = o.result.value if isinstance(o.result, Ok) else None
             first = value if isinstance(value, int) and value != NAMES_NOTHING else None
@@ -667,6 +756,27 @@ class Semantics:
             )
             found.append(Outcome(o.result, w2, o.rules))
         return found
+
+    def _adopt_preplaced(
+        self, w: World, pid: int, info: ProtocolInfo, rules: tuple[str, ...]
+    ) -> list[Outcome]:
+        """The target's first use under `preplaced_handle_is_descriptor` (Wine; R1, R2,
+        R14, D5): WSASocket returns the value the info carries, the handle pre-placed at
+        duplication (see _mint), and lists it; the pre-placed descriptor becomes the
+        target's descriptor from the info. If that handle was closed meanwhile (a
+        closesocket or WSACleanup through a stale entry with its value), the value names
+        nothing, or whatever the process was given at it since (D3, as in _reuse)."""
+        w = _put_info(w, info.model_copy(update={"consumed": True, "uses": info.uses + 1}))
+        h = info.first_handle
+        d = w.descriptor(pid, h) if h is not None else None
+        if d is not None and d.origin == "preplaced" and d.info == info.id:
+            adopted = d.model_copy(update={"origin": "info", "listed": True})
+            w2 = _replace_descriptor(w, d, adopted)
+            if d.listed:
+                w2 = self._relisted(w2, pid)  # a use elsewhere had listed the value
+            return [Outcome(Ok(value=d.handle), w2, (*rules, "D5"))]
+        values = [NAMES_NOTHING, *(x.handle for x in w.descriptors_of(pid))]
+        return [Outcome(Ok(value=v), self._list_value(w, pid, v), ("D3", "D5")) for v in values]
 
     @staticmethod
     def _unreturned(w: World, info: int) -> bool:
@@ -693,11 +803,11 @@ class Semantics:
         if "einval" in allowed:
             found += self._failed_use(w, info, ("R4", "D1"))
         if "foreign_handle" in allowed:
-            # The pre-placed handle value means something else, or nothing, here.
-            relisted = self._relisted(w, pid)
-            found.append(Outcome(Ok(value=NAMES_NOTHING), relisted, ("D1",)))
-            for d in w.descriptors_of(pid):
-                found.append(Outcome(Ok(value=d.handle), relisted, ("D1",)))
+            # The pre-placed handle value means something else, or nothing, here: under
+            # `preplaced_handle_is_descriptor` possibly a handle pre-placed in the caller
+            # for another info, which the use lists (D5).
+            for v in [NAMES_NOTHING, *(d.handle for d in w.descriptors_of(pid))]:
+                found.append(Outcome(Ok(value=v), self._list_value(w, pid, v), ("D1",)))
         return found
 
     def _relisted(self, w: World, pid: int) -> World:
@@ -724,10 +834,11 @@ class Semantics:
             if h is None and self.profile.relists_returned_handles:
                 # The first descriptor was closed (see close_descriptor): its value now
                 # names nothing, or whichever descriptor of the caller was given it
-                # since; the model's slots do not follow Wine's values that far.
+                # since (a pre-placed handle included, D5); the model's slots do not
+                # follow Wine's values that far.
                 values += [d.handle for d in w.descriptors_of(pid)]
-            w2 = self._relisted(_put_info(w, info.model_copy(update={"uses": info.uses + 1})), pid)
-            found += [Outcome(Ok(value=v), w2, ("D3",)) for v in values]
+            w2 = _put_info(w, info.model_copy(update={"uses": info.uses + 1}))
+            found += [Outcome(Ok(value=v), self._list_value(w2, pid, v), ("D3",)) for v in values]
         return found
 
     # == duplication =======================================================================
@@ -794,8 +905,42 @@ class Semantics:
             context=context,
             holds_reference=self.profile.info_pins_socket and context == "handle_in_target",
         )
+        rules: tuple[str, ...] = ("R1", "R4", "R8", "R40")
+        if context == "handle_in_target" and self.profile.preplaced_handle_is_descriptor:
+            placed = self._preplace(w, a.target_pid, info)
+            if placed is None:
+                return []  # the target's handle table is full: beyond the bounds
+            w, info = placed
+            rules += ("D5",)
         w = w.model_copy(update={"infos": (*w.infos, info)})
-        return [Outcome(Ok(value=info.id), w, ("R1", "R4", "R8", "R40"))]
+        return [Outcome(Ok(value=info.id), w, rules)]
+
+    def _preplace(
+        self, w: World, target: int, info: ProtocolInfo
+    ) -> tuple[World, ProtocolInfo] | None:
+        """D5 under `preplaced_handle_is_descriptor` (Wine: DuplicateHandle into the
+        target at WSADuplicateSocket, semantics.md B.1): the pre-placed handle takes the
+        target's lowest free slot now, as a descriptor of the target that ws2_32's socket
+        list does not hold yet; it, not the info, keeps the socket alive (R40), and the
+        info carries its slot, which WSASocket will return (first_handle)."""
+        h = self._allocate(w, target)
+        if h is None:
+            return None
+        entry = w.catalog[info.catalog_entry]
+        placed = Descriptor(
+            pid=target,
+            handle=h,
+            socket=info.socket,
+            origin="preplaced",
+            info=info.id,
+            provider=info.catalog_entry,
+            allocation=entry.handles,
+            listed=False,
+        )
+        w = _add_descriptor(w, placed)
+        if entry.handles == "non_ifs":
+            w = w.model_copy(update={"ws2_handles": tuple(sorted({*w.ws2_handles, (target, h)}))})
+        return w, info.model_copy(update={"holds_reference": False, "first_handle": h})
 
     # == closing ===========================================================================
 
@@ -812,6 +957,15 @@ class Semantics:
                 failed.append(Outcome(Ok(), _put_process(w, less), ("D3",)))
             return failed
         d, _ = found
+        if not d.listed:
+            # A pre-placed handle no WSASocket returned: socket_list_remove does not find
+            # it (WSAENOTSOCK), unless a stale entry has its value; then the close
+            # removes that entry and closes the handle (D5).
+            p = w.process(a.pid)
+            assert p is not None
+            less = p.model_copy(update={"stale_listings": max(0, p.stale_listings - 1)})
+            closed, rules = self.close_descriptor(_put_process(w, less), d)
+            return self._listed_only(w, d, [Outcome(Ok(), closed, (*rules, "D5"))])
         w, rules = self.close_descriptor(w, d)
         return [Outcome(Ok(), w, rules)]
 
@@ -852,10 +1006,10 @@ class Semantics:
         found = self._lookup(w, a.pid, a.handle)
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
-        _, s = found
+        d, s = found
         if s.state != "connected":
-            return self._unchanged(w, E.WSAENOTCONN, "R28")
-        return [Outcome(Ok(), w, ("R26", "R27"))]
+            return self._listed_only(w, d, self._unchanged(w, E.WSAENOTCONN, "R28"))
+        return self._listed_only(w, d, [Outcome(Ok(), w, ("R26", "R27"))])
 
     def _recv(self, w: World, a: Recv) -> list[Outcome]:
         found = self._lookup(w, a.pid, a.handle)
@@ -970,11 +1124,9 @@ class Semantics:
         if (
             call is None
             or step is None
-            or (step.function, step.provider)
-            != (
-                a.function,
-                a.provider,
-            )
+            or (step.function, step.provider) != (a.function, a.provider)
+            # An observed info entry must be the one this layer receives (R43).
+            or (a.info_entry is not None and a.info_entry != step.info_entry)
         ):
             return []
         rules = _SPI_RULES[step.function]
@@ -1051,8 +1203,8 @@ class Semantics:
         found = self._lookup(w, a.pid, a.handle)
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
-        _, s = found
-        return [Outcome(Ok(value=s.option), w, ("R28",))]
+        d, s = found
+        return self._listed_only(w, d, [Outcome(Ok(value=s.option), w, ("R28",))])
 
     def _select(self, w: World, a: WSAEventSelect | WSAAsyncSelect) -> list[Outcome]:
         """A registration through any descriptor replaces the socket's registration,

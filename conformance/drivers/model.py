@@ -189,7 +189,11 @@ class ModelDriver:
         step = in_call.next_step()
         if step is None:
             return CallReturn(pid=pid)
-        return SpiStep(pid=pid, function=step.function, provider=step.provider)
+        # A live recorder inside the chain sees which catalog entry each layer's info
+        # names; report it, so a layer that substitutes the wrong entry shows (R43).
+        return SpiStep(
+            pid=pid, function=step.function, provider=step.provider, info_entry=step.info_entry
+        )
 
     @staticmethod
     def _slot(value: object) -> int:
