@@ -15,12 +15,14 @@ bound to module names so hypothesis's printed reproducer runs here.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase
 
 from wsshare.conformance import stateful as S
 from wsshare.conformance.checker import check_file
@@ -30,30 +32,15 @@ from wsshare.conformance.drivers.linux.driver import (
     LinuxDriver,
     linux_model_driver,
 )
-from wsshare.conformance.stateful_linux import LINUX_FAMILIES, linux_machine
+from wsshare.conformance.mutants_linux import LINUX_MUTANTS, MODEL_BOUNDS, catch_linux
+from wsshare.conformance.stateful_linux import linux_machine
 from wsshare.conformance.trace import TraceWriter
-from wsshare.model import Config, Ok, get_profile
-from wsshare.model.actions import Exec, PidfdGetfd, RecvFds
-from wsshare.model.linux import LinuxSemantics
-from wsshare.model.semantics import Outcome
-from wsshare.model.state import Channel, FdsMessage, World
+from wsshare.model import get_profile
 
 SCM = get_profile("linux-scm-rights")
 PIDFD = get_profile("linux-pidfd")
 
-# The model driver's bounds: the machine knows none of them (a step beyond them is
-# declined and the machine tries another).
-MODEL = Config(
-    processes=4,
-    running_at_start=2,
-    startups_at_start=0,
-    max_startups=0,
-    max_sockets=10,
-    max_infos=0,
-    max_handles=8,
-    channel_capacity=2,
-    families=LINUX_FAMILIES,
-)
+MODEL = MODEL_BOUNDS  # the model driver's bounds, which the machine does not know
 
 
 @pytest.fixture(scope="module")
@@ -188,86 +175,30 @@ def test_dup3_onto_the_same_number_is_einval_in_the_kernel_and_the_model(pool, t
 # -- teeth: mutants of the Linux model as the implementation under test ------------------
 
 
-class ExecKeepsCloexec(LinuxSemantics):
-    """exec closes nothing: close-on-exec descriptors survive (L5)."""
-
-    def _exec(self, w: World, a: Exec) -> list[Outcome]:
-        return [Outcome(Ok(), w, ("L5",))]
-
-
-class PidfdGetfdAfterClose(LinuxSemantics):
-    """pidfd_getfd of a number the source closed succeeds, with a copy of another of its
-    descriptors (L9)."""
-
-    def _pidfd_getfd(self, w: World, a: PidfdGetfd) -> list[Outcome]:
-        source = w.process(a.source_pid)
-        held = w.descriptors_of(a.source_pid)
-        if source is None or source.status != "running" or not held:
-            return super()._pidfd_getfd(w, a)
-        if w.descriptor(a.source_pid, a.handle) is not None:
-            return super()._pidfd_getfd(w, a)
-        added = self._add(w, a.pid, held[0].socket, "pulled", True)
-        return [Outcome(Ok(value=added[1]), added[0], ("L9",))] if added else []
+@pytest.fixture(scope="module")
+def linux_catches(tmp_path_factory):
+    """Each Linux mutant run once in a fresh interpreter: a fixed-seed run's verdict must
+    not depend on what earlier tests left in the process (as for the Winsock teeth)."""
+    folder = str(tmp_path_factory.mktemp("linux-failures"))
+    names = sorted(LINUX_MUTANTS)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as workers:
+        return dict(
+            zip(names, workers.map(partial(catch_linux, folder=folder), names), strict=True)
+        )
 
 
-class MessageHoldsNothing(LinuxSemantics):
-    """An SCM_RIGHTS message in flight holds no reference (L7): a socket whose last
-    descriptor closed before the receive is gone, and the message arrives without it."""
-
-    def _recv_fds(self, w: World, a: RecvFds) -> list[Outcome]:
-        queued = w.channel(a.sender, a.pid)
-        if queued and isinstance(queued[0], FdsMessage):
-            named = {d.socket for d in w.descriptors}
-            kept = FdsMessage(sockets=tuple(s for s in queued[0].sockets if s in named))
-            channels = tuple(
-                Channel(src=c.src, dst=c.dst, messages=(kept, *c.messages[1:]))
-                if (c.src, c.dst) == (a.sender, a.pid)
-                else c
-                for c in w.channels
-            )
-            w = w.model_copy(update={"channels": channels})
-        return super()._recv_fds(w, a)
-
-
-TEETH_FAMILIES = frozenset({"create", "share", "close", "lifecycle", "errors"})
-
-
-@pytest.mark.parametrize(
-    ("mutant", "profile", "rules"),
-    [
-        # Caught where a call uses the number exec should have closed: the rule of that
-        # call's EBADF (close L2, dup L3, set_cloexec L5, the socket calls R36).
-        (ExecKeepsCloexec, SCM, {"L2", "L3", "L5", "R36"}),
-        (PidfdGetfdAfterClose, PIDFD, {"L9"}),
-        (MessageHoldsNothing, SCM, {"L8"}),
-    ],
-    ids=["exec-keeps-cloexec", "pidfd-getfd-after-close", "message-holds-nothing"],
-)
-def test_a_mutant_is_caught_and_its_trace_replays(mutant, profile, rules, run_wsshare):
-    config = MODEL.model_copy(update={"families": TEETH_FAMILIES})
-    name = "Mutant" + mutant.__name__
-    cls = linux_machine(
-        lambda: linux_model_driver(config, profile, mutant, name=f"model (mutant {name})"),
-        profile,
-        name=name,
-        families=TEETH_FAMILIES,
-        module=__name__,
-        # Not shrunk: shrinking these costs tens of seconds, and what is checked here is
-        # that the run is caught and that its trace replays to the same violation.
-        test_settings=S.default_settings(300, 20, phases=[Phase.generate]),
-    )
-    globals()[name] = cls
-    with pytest.raises(S.ConformanceFailure) as caught:
-        S.run_machine(cls)
-    failure = cls.last_failure
-    assert failure is not None and failure.violation is not None, str(caught.value)
-    assert rules & set(failure.violation.rules), failure.reason
-    # The written trace is the shrunk run: `wsshare check` says the same thing of it.
-    assert Path(failure.path).exists()
-    replayed = check_file(str(failure.path), profile)
+@pytest.mark.parametrize("name", sorted(LINUX_MUTANTS))
+def test_a_mutant_is_caught_and_its_trace_replays(name, linux_catches, run_wsshare):
+    mutant, caught = LINUX_MUTANTS[name], linux_catches[name]
+    profile = get_profile(mutant.profile)
+    assert caught.caught, f"{name} was not caught with the teeth budget"
+    assert mutant.rules & set(caught.rules), caught.message
+    # The written trace is the failing run: `wsshare check` says the same thing of it.
+    assert caught.path is not None and Path(caught.path).exists()
+    replayed = check_file(str(caught.path), profile)
     assert replayed.verdict == "violates"
-    assert replayed.event_index == failure.violation.index
-    assert replayed.rule_ids == failure.violation.rules
-    cli = run_wsshare("check", "--profile", profile.name, str(failure.path))
+    assert replayed.event_index == caught.event_index
+    assert tuple(replayed.rule_ids) == caught.rules
+    cli = run_wsshare("check", "--profile", profile.name, str(caught.path))
     assert cli.returncode == 1, cli.stdout + cli.stderr
-    assert f"violates {', '.join(failure.violation.rules)}" in cli.stdout
+    assert f"violates {', '.join(caught.rules)}" in cli.stdout

@@ -4,7 +4,8 @@ configuration."""
 import pytest
 
 from wsshare.conformance.loading import load_config, named_configs
-from wsshare.model import PROPERTIES, Semantics, explore
+from wsshare.model import DOCUMENTED, PROFILES, Semantics, explore, make_semantics
+from wsshare.model.invariants import properties_for
 
 
 @pytest.fixture(scope="module")
@@ -12,7 +13,8 @@ def tiny():
     return explore(Semantics(load_config("tiny")))
 
 
-@pytest.mark.parametrize("prop", PROPERTIES, ids=lambda p: p.name)
+# The Linux properties are witnessed under the Linux profiles (tests/test_linux_model.py).
+@pytest.mark.parametrize("prop", properties_for(DOCUMENTED), ids=lambda p: p.name)
 def test_property_is_witnessed_in_tiny(tiny, prop):
     witnesses = [e for e in tiny.edges if prop.holds(tiny.worlds[e.source], e.action, e.outcome)]
     assert witnesses, f"{prop.name} never holds in tiny"
@@ -30,6 +32,8 @@ def test_tiny_counts_are_pinned(tiny):
 
 @pytest.mark.parametrize("name", [n for n in named_configs() if n != "bench"])
 def test_reference_breaks_no_invariant(name):
-    result = explore(Semantics(load_config(name)), stop_at_violation=False)
+    # The Linux configuration is for the Linux profiles.
+    profile = PROFILES["linux-pidfd" if name.startswith("linux") else "documented"]
+    result = explore(make_semantics(load_config(name), profile), stop_at_violation=False)
     assert result.complete
     assert result.violations == {}
