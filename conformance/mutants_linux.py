@@ -10,7 +10,6 @@ tests left in the process, as with the Winsock teeth).
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -24,14 +23,7 @@ from wsshare.model.semantics import Outcome
 from wsshare.model.state import Channel, FdsMessage, World
 
 from .drivers.linux.driver import linux_model_driver
-from .stateful import (
-    FAILURE_DIR_ENV,
-    Caught,
-    ConformanceFailure,
-    HandoffMachine,
-    default_settings,
-    run_machine,
-)
+from .stateful import FAILURE_DIR_ENV, Caught, HandoffMachine, default_settings, run_and_catch
 from .stateful_linux import LINUX_FAMILIES, linux_machine
 
 
@@ -137,23 +129,5 @@ def catch_linux(name: str, folder: str | None = None, examples: int = 300) -> Ca
         families=TEETH_FAMILIES,
         test_settings=default_settings(examples, 20, phases=[Phase.generate]),
     )
-    start = time.perf_counter()
-    try:
-        # run_machine is annotated for the Winsock machine, the first it ran.
-        run_machine(cast(type[HandoffMachine], cls))
-    except ConformanceFailure as e:
-        failure = cls.last_failure
-        assert failure is not None
-        v = failure.violation
-        return Caught(
-            name,
-            True,
-            failure.steps,
-            failure.events,
-            tuple(v.rules) if v else (),
-            v.index if v else None,
-            failure.path,
-            str(e),
-            time.perf_counter() - start,
-        )
-    return Caught(name, False, seconds=time.perf_counter() - start)
+    # run_and_catch is annotated for the Winsock machine, the first it ran.
+    return run_and_catch(cast(type[HandoffMachine], cls), name)

@@ -1433,6 +1433,11 @@ def catch(
     program recorded is hypothesis's shrunk one."""
     tooth = TEETH_BY_NAME[m.name]
     cls = mutant_machine(m, tooth, steering=steering, examples=examples, steps=steps, shrink=shrink)
+    return run_and_catch(cls, m.name)
+
+
+def run_and_catch(cls: type[HandoffMachine], mutant: str) -> Caught:
+    """Run a machine whose implementation under test is `mutant`; what it caught."""
     start = time.perf_counter()
     try:
         run_machine(cls)
@@ -1441,7 +1446,7 @@ def catch(
         assert failure is not None
         v = failure.violation
         return Caught(
-            m.name,
+            mutant,
             True,
             failure.steps,
             failure.events,
@@ -1451,7 +1456,7 @@ def catch(
             str(e),
             time.perf_counter() - start,
         )
-    return Caught(m.name, False, seconds=time.perf_counter() - start)
+    return Caught(mutant, False, seconds=time.perf_counter() - start)
 
 
 def catch_by_name(name: str, shrink: bool = False, folder: str | None = None) -> Caught:

@@ -114,7 +114,7 @@ class ModelDriver:
 
     def run(self, call: Call, choose: Chooser) -> TraceEvent | None:
         if self.world is None:
-            raise RuntimeError("ModelDriver.run before start()")
+            raise RuntimeError(f"{type(self).__name__}.run before start()")
         action = self.action(call)
         if action is None:
             return None
@@ -126,6 +126,10 @@ class ModelDriver:
         self.world = outcome.world
         if self.on_step is not None:
             self.on_step(before, action, outcome)
+        return self._render(call, action, before, outcome)
+
+    def _render(self, call: Call, action: Action, before: World, outcome: Outcome) -> TraceEvent:
+        """The event an observer of this step records (the Winsock vocabulary here)."""
         return self._event(Step(action, outcome.result, before, outcome.world))
 
     def stop(self) -> None:

@@ -565,20 +565,7 @@ class LinuxModelDriver(ModelDriver):
         # Descriptor numbers are the model's own numbers; others name nothing.
         return value if isinstance(value, int) and value > 0 else NAMES_NOTHING
 
-    def run(self, call: Call, choose: Chooser) -> TraceEvent | None:
-        if self.world is None:
-            raise RuntimeError("LinuxModelDriver.run before start()")
-        action = self.action(call)
-        if action is None:
-            return None
-        before = self.world
-        found = self.semantics.outcomes(before, action)
-        if not found:
-            return None
-        outcome = found[choose(len(found)) % len(found)]
-        self.world = outcome.world
-        if self.on_step is not None:
-            self.on_step(before, action, outcome)
+    def _render(self, call: Call, action: Action, before: World, outcome: Outcome) -> TraceEvent:
         return self._linux_event(call, action, before, outcome)
 
     def _linux_event(
