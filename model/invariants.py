@@ -20,6 +20,7 @@ from .actions import (
     Action,
     Close,
     CloseSocket,
+    Connect,
     Err,
     Exec,
     Ok,
@@ -449,8 +450,10 @@ def _failure_changes_nothing(
         after = after.model_copy(update={"pending": before.pending})
     if profile.failed_use_consumes_info and isinstance(action, WSASocketFromInfo):
         after = after.model_copy(update={"infos": before.infos})
-    if outcome.result.error == Errno.EINPROGRESS:
-        return None  # a nonblocking connect fails, yet the connection goes on (L12)
+    if outcome.result.error == Errno.EINPROGRESS or (
+        isinstance(action, Connect) and outcome.result.error == WsaError.WSAEWOULDBLOCK
+    ):
+        return None  # a nonblocking connect fails, yet the connection goes on (R31, L12)
     if after != before and outcome.result.error not in ENVIRONMENTAL:
         return f"{action.call} failed with {outcome.result.error.name} but changed the world"
     if after != before:

@@ -981,7 +981,13 @@ class Semantics:
         target = _CONNECTION[a.call][s.state]
         if isinstance(target, WsaError):
             return self._unchanged(w, target, "R28")
-        return [Outcome(Ok(), _put_socket(w, s.model_copy(update={"state": target})), ("R28",))]
+        after = _put_socket(w, s.model_copy(update={"state": target}))
+        if a.call == "connect" and s.nonblocking:
+            # connect's page: on a nonblocking socket the attempt cannot complete at
+            # once, so the call fails with WSAEWOULDBLOCK and the connection goes on in
+            # the background (the blocking mode is the socket's, R28, R31; seen in Wine).
+            return [Outcome(Err(error=E.WSAEWOULDBLOCK), after, ("R28", "R31"))]
+        return [Outcome(Ok(), after, ("R28",))]
 
     def _accept(self, w: World, a: Accept) -> list[Outcome]:
         found = self._lookup(w, a.pid, a.handle)
