@@ -74,8 +74,8 @@ class LinuxMutant:
     semantics: type[LinuxSemantics]
     profile: str
     # The rules the violation may cite: where the broken rule shows depends on the call
-    # that meets the fault (a number exec should have closed fails with close's L2,
-    # dup's L3, set_cloexec's L5 or a socket call's R36).
+    # that meets the fault (a number exec should have closed fails with the EBADF of
+    # close or a socket call, L2, of dup, L3, or of set_cloexec, L5).
     rules: frozenset[str]
 
 
@@ -86,7 +86,7 @@ LINUX_MUTANTS: dict[str, LinuxMutant] = {
             "exec-keeps-cloexec",
             ExecKeepsCloexec,
             "linux-scm-rights",
-            frozenset({"L2", "L3", "L5", "R36"}),
+            frozenset({"L2", "L3", "L5"}),
         ),
         LinuxMutant(
             "pidfd-getfd-after-close", PidfdGetfdAfterClose, "linux-pidfd", frozenset({"L9"})

@@ -181,14 +181,15 @@ class LinuxSemantics(Semantics):
     # == contract ========================================================================
 
     def outcomes(self, world: World, action: Action) -> list[Outcome]:
-        """As `Semantics.outcomes`, with the shared calls' WSA errors reported as errno."""
-        found = super().outcomes(world, action)
-        return [
-            Outcome(Err(error=self._errno(world, action, o.result.error)), o.world, o.rules)
-            if isinstance(o.result, Err) and isinstance(o.result.error, WsaError)
-            else o
-            for o in found
-        ]
+        """As `Semantics.outcomes`, with the shared calls' WSA errors reported as errno,
+        and the shared code's citations said in Linux terms (`_linux_rules`)."""
+        found = []
+        for o in super().outcomes(world, action):
+            result = o.result
+            if isinstance(result, Err) and isinstance(result.error, WsaError):
+                result = Err(error=self._errno(world, action, result.error))
+            found.append(Outcome(result, o.world, _linux_rules(o.rules)))
+        return found
 
     @staticmethod
     def _errno(w: World, action: Action, error: WsaError) -> Errno:
@@ -515,6 +516,17 @@ class LinuxSemantics(Semantics):
         if added:
             outcomes.insert(0, Outcome(Ok(value=added[1]), added[0], ("L1", "R28")))
         return outcomes
+
+
+# Rules the shared Winsock code cites that Linux states otherwise: a number that names
+# nothing is L2's EBADF (R36 is its WSAENOTSOCK); a close does not cancel another
+# thread's blocked call on Linux (R35), and D9 is about Winsock event registrations.
+_LINUX_TERMS: dict[str, str | None] = {"R36": "L2", "R35": None, "D9": None}
+
+
+def _linux_rules(rules: tuple[str, ...]) -> tuple[str, ...]:
+    said = (_LINUX_TERMS.get(r, r) for r in rules)
+    return tuple(dict.fromkeys(r for r in said if r is not None))
 
 
 def make_semantics(config: Config, profile: Profile) -> Semantics:
