@@ -76,8 +76,9 @@ DEFAULT_MAX_CANDIDATES = 10_000
 # Calls that hand the caller a new handle value (an allocating SPI step hands it to
 # ws2_32 and the provider above).
 _RETURNS_HANDLE = frozenset(
-    {"WSASocket", "WSASocketFromInfo", "accept", "spi_step", "socket", "open_other", "dup"}
-    | {"pidfd_getfd"}
+    {"WSASocket", "WSASocketFromInfo", "accept", "spi_step"}
+    # Linux calls that make one descriptor.
+    | {"socket", "open_other", "dup", "pidfd_getfd"}
 )
 # Linux calls whose value is a list of new descriptors, with their identities in
 # `sockets`.

@@ -19,8 +19,8 @@ from wsshare.model import Config, Ok, Profile, get_profile
 from wsshare.model.actions import Exec, PidfdGetfd, RecvFds
 from wsshare.model.config import Family
 from wsshare.model.linux import LinuxSemantics
-from wsshare.model.semantics import Outcome
-from wsshare.model.state import Channel, FdsMessage, World
+from wsshare.model.semantics import Outcome, _put_channel
+from wsshare.model.state import FdsMessage, World
 
 from .drivers.linux.driver import linux_model_driver
 from .stateful import FAILURE_DIR_ENV, Caught, HandoffMachine, default_settings, run_and_catch
@@ -58,13 +58,7 @@ class MessageHoldsNothing(LinuxSemantics):
         if queued and isinstance(queued[0], FdsMessage):
             named = {d.socket for d in w.descriptors}
             kept = FdsMessage(sockets=tuple(s for s in queued[0].sockets if s in named))
-            channels = tuple(
-                Channel(src=c.src, dst=c.dst, messages=(kept, *c.messages[1:]))
-                if (c.src, c.dst) == (a.sender, a.pid)
-                else c
-                for c in w.channels
-            )
-            w = w.model_copy(update={"channels": channels})
+            w = _put_channel(w, a.sender, a.pid, (kept, *queued[1:]))
         return super()._recv_fds(w, a)
 
 

@@ -68,9 +68,19 @@ from .actions import (
 from .config import Config
 from .errors import Errno, WsaError
 from .profiles import Profile
-from .semantics import NAMES_NOTHING, Outcome, Semantics, _release_unreferenced
+from .semantics import (
+    NAMES_NOTHING,
+    Outcome,
+    Semantics,
+    _add_descriptor,
+    _put_channel,
+    _put_process,
+    _put_socket,
+    _release_unreferenced,
+    _replace_descriptor,
+    _sorted_descriptors,
+)
 from .state import (
-    Channel,
     ConnectionState,
     Descriptor,
     DescriptorOrigin,
@@ -287,8 +297,7 @@ class LinuxSemantics(Semantics):
         d = Descriptor(
             pid=pid, handle=h, socket=socket, origin=origin, allocation=None, cloexec=cloexec
         )
-        ds = sorted((*w.descriptors, d), key=lambda x: (x.pid, x.handle))
-        return w.model_copy(update={"descriptors": tuple(ds)}), h
+        return _add_descriptor(w, d), h
 
     def _new_object(
         self, w: World, pid: int, kind: ObjectKind, state: ConnectionState = "unbound"
@@ -352,9 +361,7 @@ class LinuxSemantics(Semantics):
         d = w.descriptor(a.pid, a.handle)
         if d is None:
             return self._unchanged(w, Errno.EBADF, "L5")
-        new = d.model_copy(update={"cloexec": a.on})
-        ds = tuple(new if x == d else x for x in w.descriptors)
-        return [Outcome(Ok(), w.model_copy(update={"descriptors": ds}), ("L5",))]
+        return [Outcome(Ok(), _flag_cloexec(w, d, a.on), ("L5",))]
 
     def _close_range(self, w: World, a: CloseRange) -> list[Outcome]:
         rules: tuple[str, ...] = ("L6",)
@@ -363,10 +370,7 @@ class LinuxSemantics(Semantics):
             if d is None:
                 continue  # close_range skips numbers that are not open
             if a.cloexec:
-                new = d.model_copy(update={"cloexec": True})
-                w = w.model_copy(
-                    update={"descriptors": tuple(new if x == d else x for x in w.descriptors)}
-                )
+                w = _flag_cloexec(w, d, True)
             else:
                 w, closed = self.close_descriptor(w, d)
                 rules += tuple(r for r in closed if r not in rules)
@@ -385,12 +389,8 @@ class LinuxSemantics(Semantics):
             d.model_copy(update={"pid": a.child, "origin": "inherited"})
             for d in w.descriptors_of(a.pid)
         ]
-        ds = sorted((*w.descriptors, *copies), key=lambda x: (x.pid, x.handle))
-        processes = tuple(
-            p.model_copy(update={"status": "running"}) if p.pid == a.child else p
-            for p in w.processes
-        )
-        w = w.model_copy(update={"descriptors": tuple(ds), "processes": processes})
+        w = w.model_copy(update={"descriptors": _sorted_descriptors([*w.descriptors, *copies])})
+        w = _put_process(w, child.model_copy(update={"status": "running"}))
         return [Outcome(Ok(), w, ("L4", "R33"))]
 
     def _exec(self, w: World, a: Exec) -> list[Outcome]:
@@ -435,10 +435,8 @@ class LinuxSemantics(Semantics):
         if len(queued) >= self.config.channel_capacity:
             return []
         message = FdsMessage(sockets=tuple(d.socket for d in sent if d is not None))
-        channels = [c for c in w.channels if (c.src, c.dst) != (a.pid, a.to)]
-        channels.append(Channel(src=a.pid, dst=a.to, messages=(*queued, message)))
-        channels.sort(key=lambda c: (c.src, c.dst))
-        return [Outcome(Ok(), w.model_copy(update={"channels": tuple(channels)}), ("L7", "L11"))]
+        w = _put_channel(w, a.pid, a.to, (*queued, message))
+        return [Outcome(Ok(), w, ("L7", "L11"))]
 
     def _recv_fds(self, w: World, a: RecvFds) -> list[Outcome]:
         """The oldest message's descriptions become new descriptors of the receiver, at
@@ -450,12 +448,7 @@ class LinuxSemantics(Semantics):
         if not queued or not isinstance(queued[0], FdsMessage):
             return []
         message = queued[0]
-        rest = queued[1:]
-        channels = [c for c in w.channels if (c.src, c.dst) != (a.sender, a.pid)]
-        if rest:
-            channels.append(Channel(src=a.sender, dst=a.pid, messages=rest))
-        channels.sort(key=lambda c: (c.src, c.dst))
-        w = w.model_copy(update={"channels": tuple(channels)})
+        w = _put_channel(w, a.sender, a.pid, queued[1:])
         handles = []
         for sid in message.sockets:
             added = self._add(w, a.pid, sid, "received", a.cloexec)
@@ -491,9 +484,8 @@ class LinuxSemantics(Semantics):
             if isinstance(target, Errno):
                 outcomes.append(Outcome(Err(error=target), w, ("L12",)))
             else:
-                after = s.model_copy(update={"state": target})
-                sockets = tuple(after if x.id == s.id else x for x in w.sockets)
-                outcomes.append(Outcome(Ok(), w.model_copy(update={"sockets": sockets}), ("R28",)))
+                after = _put_socket(w, s.model_copy(update={"state": target}))
+                outcomes.append(Outcome(Ok(), after, ("R28",)))
         if a.call == "connect" and s.state in ("unbound", "bound"):
             # A nonblocking connect reports EINPROGRESS and completes in the background.
             connected = next(o.world for o in outcomes if isinstance(o.result, Ok))
@@ -527,6 +519,10 @@ _LINUX_TERMS: dict[str, str | None] = {"R36": "L2", "R35": None, "D9": None}
 def _linux_rules(rules: tuple[str, ...]) -> tuple[str, ...]:
     said = (_LINUX_TERMS.get(r, r) for r in rules)
     return tuple(dict.fromkeys(r for r in said if r is not None))
+
+
+def _flag_cloexec(w: World, d: Descriptor, on: bool) -> World:
+    return _replace_descriptor(w, d, d.model_copy(update={"cloexec": on}))
 
 
 def make_semantics(config: Config, profile: Profile) -> Semantics:

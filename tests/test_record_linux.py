@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -60,17 +59,11 @@ os.waitpid(pid, 0)
 """
 
 
-def _unavailable(message: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
-def strace() -> str:
+def strace(unavailable) -> str:
     found = shutil.which("strace")
     if found is None:
-        _unavailable(f"strace not found; {INSTALL_HINT}")
+        unavailable(f"strace not found; {INSTALL_HINT}")
     return found
 
 
@@ -127,13 +120,13 @@ LIVE = {
 
 
 @pytest.mark.parametrize("program", sorted(LIVE))
-def test_rerecorded_program_gets_the_manifest_verdicts(strace, tmp_path, program):
+def test_rerecorded_program_gets_the_manifest_verdicts(strace, tmp_path, program, unavailable):
     needed = LIVE[program]
     if (
         needed is not None
         and shutil.which(needed, path=os.environ["PATH"] + ":/usr/sbin:/sbin") is None
     ):
-        _unavailable(f"{needed} not found; install it: apt-get install -y systemd")
+        unavailable(f"{needed} not found; install it: apt-get install -y systemd")
     manifest = load_manifest(CORPUS / "manifest.json")
     entry = next(t for t in manifest.traces if t.file == f"{program}.jsonl")
     # The wsshare of this interpreter's environment, if it has one; else the one on PATH.

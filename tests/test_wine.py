@@ -8,9 +8,7 @@ MinGW the tests skip locally and fail under CI=true, both naming the packages to
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -32,20 +30,14 @@ CORPUS = ROOT / "traces" / "real" / "wine"
 LIVE = ["seed", "bad-pid", "null-info", "wrong-process", "exited-target", "reuse-double-close"]
 
 
-def _unavailable(message: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="session")
-def wine_env() -> harness.WineEnv:
+def wine_env(unavailable) -> harness.WineEnv:
     """The toolchain, the agent and an initialised prefix, once per session (the first
     `wineboot --init` of a fresh prefix takes several seconds)."""
     try:
         return harness.WineEnv()
     except WineUnavailable as e:
-        _unavailable(str(e))
+        unavailable(str(e))
 
 
 def test_missing_mingw_names_the_packages(monkeypatch):

@@ -14,10 +14,8 @@ here. Without Wine the tests skip locally and fail under CI=true, naming the pac
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from typing import NoReturn
 
 import pytest
 
@@ -32,18 +30,12 @@ from wsshare.model import DOCUMENTED, get_profile
 WINE_8 = get_profile("wine-8.0")
 
 
-def _unavailable(message: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
-def pool() -> Iterator[AgentPool]:
+def pool(unavailable) -> Iterator[AgentPool]:
     try:
         env = harness.WineEnv()
     except WineUnavailable as e:
-        _unavailable(str(e))
+        unavailable(str(e))
     p = AgentPool(env)
     yield p
     print(f"\nWine agent pool: {p.stats.line()}")

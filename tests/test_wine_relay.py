@@ -10,10 +10,8 @@ CI=true.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
@@ -159,12 +157,6 @@ def test_a_large_log_streams(tmp_path):
 # -- live: a fresh relay log of the same program ----------------------------------------------
 
 
-def _unavailable(message: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def record_relay_log(env: harness.WineEnv, log: Path) -> None:
     """Run the handoff program: two agents under WINEDEBUG=+pid,+relay, both logging to
     `log`. The script is fixed; the info bytes go from P1's answer to P2's command, which
@@ -212,11 +204,11 @@ def record_relay_log(env: harness.WineEnv, log: Path) -> None:
             p.wait(timeout=60)
 
 
-def test_live_relay_log_of_the_program_imports_to_the_same_verdicts(tmp_path):
+def test_live_relay_log_of_the_program_imports_to_the_same_verdicts(tmp_path, unavailable):
     try:
         env = harness.WineEnv()
     except WineUnavailable as e:
-        _unavailable(str(e))
+        unavailable(str(e))
     log = tmp_path / "relay.log"
     record_relay_log(env, log)
     out = tmp_path / "relay.jsonl"

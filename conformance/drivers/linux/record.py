@@ -1,11 +1,12 @@
 """`wsshare record linux`: run a command under strace and import its log as a trace.
 
-strace's options are the ones /work/shared/spec/recording.md checked: `-f` (children and
-threads), `-ttt` (times), `-s 256` (SCM_RIGHTS lists and paths are not cut short),
-`--decode-fds=path,pidfd` (every descriptor printed with its inode, the identity of the
-underlying socket; never -yy, whose addresses change when a socket connects) and a
-`-e trace=` list of the syscalls that create, copy, pass and close descriptors. The log
-goes to a file of its own (`-o`), so every line carries its pid and the command's own
+strace's options are the ones the project's recording notes (spec/recording.md)
+checked: `-f` (children and threads), `-ttt` (times), `-s 256` (SCM_RIGHTS lists and
+paths are not cut short), `--decode-fds=path,pidfd` (every descriptor printed with its
+inode, the identity of the underlying socket; never -yy, whose addresses change when a
+socket connects) and a `-e trace=` list of the syscalls that create, copy, pass and
+close descriptors. The log goes to a file of its own (`-o`), so every line carries its
+pid and the command's own
 standard error stays readable.
 """
 
