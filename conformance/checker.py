@@ -31,7 +31,6 @@ from typing import Literal
 from pyrsistent import PMap, pmap
 
 from wsshare.model import (
-    ALL_FAMILIES,
     DOCUMENTED,
     NAMES_NOTHING,
     NONEXISTENT_PID,
@@ -64,7 +63,6 @@ from wsshare.model.actions import (
     SendFds,
     WSASocketFromInfo,
 )
-from wsshare.model.config import LIMIT
 from wsshare.model.semantics import Outcome
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
@@ -299,48 +297,26 @@ class Checker:
         self.profile = profile
         self.max_candidates = max_candidates
         n = max(1, len(pids.model))
-        config = Config(
-            processes=n,
-            running_at_start=0,
-            startups_at_start=0,
-            max_startups=2,
-            max_sockets=LIMIT,
-            max_infos=LIMIT,
-            max_handles=LIMIT,
-            channel_capacity=LIMIT,
-            families=ALL_FAMILIES,
-        )
         self._action_cache: tuple[TraceEvent, Action] | None = None
         self.spi = header.level == "spi"
-        if self.spi:
-            config = config.model_copy(update={"granularity": "spi"})
         if self.spi and profile.platform == "linux":
             raise TraceError(path, 1, "level", "the Linux profiles check api-level traces only")
+        catalog = tuple(header.catalog) if header.catalog else DEFAULT_CATALOG
+        try:
+            config = Config.unbounded(n, "spi" if self.spi else "api", catalog)
+        except ValueError as e:
+            raise TraceError(self.path, 1, "catalog", str(e)) from None
         self.semantics: Semantics = make_semantics(config, profile)
         processes = []
         for model_pid in range(1, n + 1):
             observed = pids.observed.get(model_pid)
-            if observed in started:
-                processes.append(Process(pid=model_pid, status="not_started"))
-            else:
-                startups = 0 if observed in with_startup else 1
-                processes.append(Process(pid=model_pid, status="running", startups=startups))
-        catalog = tuple(header.catalog) if header.catalog else DEFAULT_CATALOG
-        try:
-            world = World(processes=tuple(processes), catalog=catalog)
-            Config(
-                processes=n,
-                running_at_start=0,
-                startups_at_start=0,
-                max_startups=0,
-                max_sockets=0,
-                max_infos=0,
-                max_handles=1,
-                channel_capacity=0,
-                catalog=catalog,
-            )
-        except ValueError as e:
-            raise TraceError(self.path, 1, "catalog", str(e)) from None
+            # A process whose WSAStartup the trace does not show had called it before
+            # the recording began; one the trace sees start had not (a recorder that
+            # saw it begin sees all it calls).
+            status = "not_started" if observed in started else "running"
+            startups = 0 if observed in with_startup or observed in started else 1
+            processes.append(Process(pid=model_pid, status=status, startups=startups))
+        world = World(processes=tuple(processes), catalog=catalog)
         self.candidates: list[Candidate] = [(world, Binding())]
         self.peer_silent = "peer" in header.unobserved
         self.index = 0

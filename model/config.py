@@ -8,6 +8,7 @@ as files with every field set (see wsshare.conformance.configs).
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -45,8 +46,10 @@ ALL_FAMILIES: frozenset[Family] = frozenset(
 )
 
 
-# Bounds large enough for checking long traces; exploration uses single digits.
-LIMIT = 1 << 24
+# A bound no run can reach: checking a trace is not exploring, so the checker's
+# configuration sets every bound to this (a trace is never cut short by a bound), where
+# exploration uses single digits.
+UNBOUNDED = sys.maxsize
 
 
 class Config(Frozen):
@@ -54,8 +57,9 @@ class Config(Frozen):
 
     - processes: how many process slots (pids 1..processes);
     - running_at_start: how many of them run in the initial world (the rest may start);
-    - startups_at_start: WSAStartup count of each running process in the initial world;
-    - max_startups: the most nested WSAStartup calls a process may make (at most 2);
+    - startups_at_start: the WSAStartup count each process begins with (the running
+      ones in the initial world, the others when they start);
+    - max_startups: the most nested WSAStartup calls a process may make;
     - max_sockets: underlying sockets ever created, accepted ones included;
     - max_infos: special WSAPROTOCOL_INFOs ever minted;
     - max_handles: handle slots per process;
@@ -64,14 +68,14 @@ class Config(Frozen):
     """
 
     description: str = ""
-    processes: int = Field(ge=1, le=LIMIT)
+    processes: int = Field(ge=1, le=UNBOUNDED)
     running_at_start: int = Field(ge=0)
-    startups_at_start: int = Field(ge=0, le=2)
-    max_startups: int = Field(ge=0, le=2)
-    max_sockets: int = Field(ge=0, le=LIMIT)
-    max_infos: int = Field(ge=0, le=LIMIT)
-    max_handles: int = Field(ge=1, le=LIMIT)
-    channel_capacity: int = Field(ge=0, le=LIMIT)
+    startups_at_start: int = Field(ge=0, le=UNBOUNDED)
+    max_startups: int = Field(ge=0, le=UNBOUNDED)
+    max_sockets: int = Field(ge=0, le=UNBOUNDED)
+    max_infos: int = Field(ge=0, le=UNBOUNDED)
+    max_handles: int = Field(ge=1, le=UNBOUNDED)
+    channel_capacity: int = Field(ge=0, le=UNBOUNDED)
     families: frozenset[Family] = ALL_FAMILIES
     # "api": one atomic step per call; "spi": calls that reach a provider are a begin
     # step, the provider's SPI steps and a return step, and other processes interleave.
@@ -100,6 +104,30 @@ class Config(Frozen):
         for e in self.catalog:
             chain(self.catalog, e.id)  # rejects cycles
         return self
+
+    @classmethod
+    def unbounded(
+        cls,
+        processes: int,
+        granularity: Literal["api", "spi"] = "api",
+        catalog: tuple[CatalogEntry, ...] = DEFAULT_CATALOG,
+    ) -> Config:
+        """The configuration a checker replays a trace in: every family, no process
+        running until the checker says so, and no bound a trace could reach."""
+        return cls(
+            description="no bounds: checking a trace",
+            processes=processes,
+            running_at_start=0,
+            startups_at_start=0,
+            max_startups=UNBOUNDED,
+            max_sockets=UNBOUNDED,
+            max_infos=UNBOUNDED,
+            max_handles=UNBOUNDED,
+            channel_capacity=UNBOUNDED,
+            families=ALL_FAMILIES,
+            granularity=granularity,
+            catalog=catalog,
+        )
 
     def entry(self, entry_id: int) -> CatalogEntry | None:
         return entry_of(self.catalog, entry_id)

@@ -225,6 +225,14 @@ def _release_unreferenced(w: World, touched: Iterable[int]) -> tuple[World, bool
     return w, released
 
 
+def _one_more_use(info: ProtocolInfo) -> int:
+    """The ghost count of descriptors an info produced, after one more. It saturates at
+    2: the invariant of R2 tells only "at most once" from "more than once", and a count
+    that grew on every reuse would make the reachable space of a reusing profile
+    infinite."""
+    return min(info.uses + 1, 2)
+
+
 class Semantics:
     """The api-granularity step relation for one profile and one configuration."""
 
@@ -267,13 +275,16 @@ class Semantics:
 
     def initial_worlds(self) -> list[World]:
         """The worlds a run starts from: the first `running_at_start` processes running
-        with `startups_at_start` WSAStartup calls made, the others not started; nothing
-        else exists yet. One world: the model has no nondeterminism at the start."""
+        with `startups_at_start` WSAStartup calls made, the others not started (each
+        will begin with as many once it starts); nothing else exists yet. One world: the
+        model has no nondeterminism at the start."""
         c = self.config
         processes = tuple(
-            Process(pid=i + 1, status="running", startups=c.startups_at_start)
-            if i < c.running_at_start
-            else Process(pid=i + 1, status="not_started", startups=0)
+            Process(
+                pid=i + 1,
+                status="running" if i < c.running_at_start else "not_started",
+                startups=c.startups_at_start,
+            )
             for i in range(c.processes)
         )
         return [World(processes=processes, catalog=c.catalog)]
@@ -283,7 +294,13 @@ class Semantics:
         pid = getattr(action, "pid", None)
         if pid is not None:
             p = world.process(pid)
-            if p is None or p.status != "running":
+            if p is None:
+                return []
+            if p.status != "running":
+                # A process that is not running makes no call; starting is the one thing
+                # that happens to a process before it runs.
+                if isinstance(action, ProcessStart) and p.status == "not_started":
+                    return self._process_start(world, action)
                 return []
             if self.config.granularity == "spi" and not isinstance(
                 action, SpiStep | CallReturn | ProcessExit
@@ -733,7 +750,7 @@ class Semantics:
         consumed = info.model_copy(
             update={
                 "consumed": True,
-                "uses": info.uses + 1,
+                "uses": _one_more_use(info),
                 # the pre-placed handle becomes this descriptor
                 "holds_reference": False,
             }
@@ -766,7 +783,7 @@ class Semantics:
         target's descriptor from the info. If that handle was closed meanwhile (a
         closesocket or WSACleanup through a stale entry with its value), the value names
         nothing, or whatever the process was given at it since (D3, as in _reuse)."""
-        w = _put_info(w, info.model_copy(update={"consumed": True, "uses": info.uses + 1}))
+        w = _put_info(w, info.model_copy(update={"consumed": True, "uses": _one_more_use(info)}))
         h = info.first_handle
         d = w.descriptor(pid, h) if h is not None else None
         if d is not None and d.origin == "preplaced" and d.info == info.id:
@@ -818,7 +835,11 @@ class Semantics:
             return w
         p = w.process(pid)
         assert p is not None
-        return _put_process(w, p.model_copy(update={"stale_listings": p.stale_listings + 1}))
+        # Exploration keeps at most max_handles stale entries per process (a bound, so
+        # that a run of reuses does not make the space infinite; a checked trace has no
+        # bound); past it, the entries beyond are not offered for later closes.
+        stale = min(p.stale_listings + 1, self.config.max_handles)
+        return _put_process(w, p.model_copy(update={"stale_listings": stale}))
 
     def _reuse(self, w: World, pid: int, info: ProtocolInfo) -> list[Outcome]:
         """A second WSASocket with a consumed info (R2, R3, D3). No outcome adds a
@@ -837,7 +858,7 @@ class Semantics:
                 # since (a pre-placed handle included, D5); the model's slots do not
                 # follow Wine's values that far.
                 values += [d.handle for d in w.descriptors_of(pid)]
-            w2 = _put_info(w, info.model_copy(update={"uses": info.uses + 1}))
+            w2 = _put_info(w, info.model_copy(update={"uses": _one_more_use(info)}))
             found += [Outcome(Ok(value=v), self._list_value(w2, pid, v), ("D3",)) for v in values]
         return found
 

@@ -45,11 +45,14 @@ ProcessStatus = Literal["not_started", "running", "exited"]
 
 class Process(Frozen):
     """One process. `startups` counts successful WSAStartup calls not yet matched by a
-    WSACleanup (bounded by the configuration, at most 2)."""
+    WSACleanup (exploration bounds it by the configuration; a checked trace may nest
+    them as deeply as it likes). A process that has not started holds the count it
+    will begin with (exploration starts late processes as initialised as the first
+    ones; a checked trace that shows a process start shows its WSAStartup too)."""
 
     pid: Pid
     status: ProcessStatus = "running"
-    startups: Annotated[int, Field(ge=0, le=2)] = 0
+    startups: NonNegativeInt = 0
     # Profile knob `relists_returned_handles` (Wine) only, else always 0: entries of the
     # process's socket list that name no open descriptor (a value returned again by a
     # reused or foreign info); each lets one closesocket of a dead value succeed.
@@ -154,7 +157,8 @@ class ProtocolInfo(Frozen):
       `preplaced_handle_is_descriptor` it is False and the pre-placed handle is a
       descriptor of the target (origin "preplaced") that holds the reference itself;
     - consumed: a successful WSASocket used it (R2);
-    - uses: ghost count of descriptors it produced; transitions never read it;
+    - uses: ghost count of descriptors it produced, saturating at 2 ("more than
+      once"); transitions never read it;
     - first_handle: the handle value the first successful use returned, which some
       implementations return again on reuse (D3); under `preplaced_handle_is_descriptor`
       the slot of the pre-placed descriptor, set at duplication (the value the info
