@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from itertools import product
 from typing import Literal
 
 from pyrsistent import PMap, pmap
@@ -41,6 +42,7 @@ from wsshare.model import (
     Profile,
     Semantics,
     World,
+    WsaError,
     describe,
     describe_result,
     error_from_name,
@@ -63,6 +65,7 @@ from wsshare.model.actions import (
     SendFds,
     WSASocketFromInfo,
 )
+from wsshare.model.errors import CALL_ERRORS
 from wsshare.model.semantics import Outcome
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
@@ -306,7 +309,8 @@ class Checker:
             config = Config.unbounded(n, "spi" if self.spi else "api", catalog)
         except ValueError as e:
             raise TraceError(self.path, 1, "catalog", str(e)) from None
-        self.semantics: Semantics = make_semantics(config, profile)
+        # A real trace may run out of buffers or descriptors wherever a call allocates.
+        self.semantics: Semantics = make_semantics(config, profile, resource_errors=True)
         processes = []
         for model_pid in range(1, n + 1):
             observed = pids.observed.get(model_pid)
@@ -328,7 +332,17 @@ class Checker:
 
     def _actions(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Action]:
         """The model actions an event can stand for in candidate (w, b): one, unless the
-        recorder could not see which info or which socket was meant."""
+        recorder could not see which info or which socket was meant, or an argument
+        (the mode FIONBIO sets, say), in which case every value it may have had."""
+        unobserved = e.unobserved()
+        for action in self._observed_actions(e, w, b):
+            if not unobserved:
+                yield action
+                continue
+            for values in product(*unobserved.values()):
+                yield action.model_copy(update=dict(zip(unobserved, values, strict=True)))
+
+    def _observed_actions(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Action]:
         cached = self._action_cache
         if cached is not None and cached[0] is e:
             action = cached[1]
@@ -416,6 +430,10 @@ class Checker:
     ) -> Binding | None:
         """The binding after `o` if `o` is what `e` observed, else None."""
         r = o.result
+        if e.result == "failed":
+            # The program never read the error: any failure the protocol derives here,
+            # but not one from the environment, which would explain away any deviation.
+            return b if isinstance(r, Err) and "ENV" not in o.rules else None
         status = "ok" if isinstance(r, Ok) else "error" if isinstance(r, Err) else "pending"
         if status != e.result:
             return None
@@ -667,12 +685,18 @@ class Checker:
         return None
 
     def _explain(self, line: Line) -> Violation:
+        """What each candidate allowed instead of what was observed, and the rules the
+        observation breaks: those of the outcomes the protocol derives there (a failure
+        for want of resources is allowed, not expected, so it names no rule); for a code
+        the call's page does not list at all, that list's rule, with the rules of the
+        failures the model expected instead, if any."""
         e = line.event
         reports = []
         rules: set[str] = set()
         for w, b in sorted(self.candidates, key=lambda c: c[0].model_dump_json())[:8]:
             allowed: list[str] = []
             cited: set[str] = set()
+            failing: set[str] = set()  # the rules of the failures the model expected
             probe = (
                 e.with_call("recv_return")
                 if (
@@ -686,8 +710,8 @@ class Checker:
             if self.spi and probe.call in _SPI_API_CALLS and probe.phase == "return":
                 ret = CallReturn(pid=self.pids.of_caller(probe.pid or 0))
                 for o in self.semantics.outcomes(w, ret):
-                    allowed.append(f"return {describe_result(o.result)}")
-                    cited.update(o.rules)
+                    allowed.append(f"return {_allowed_result(o)}")
+                    cited.update(_expected_rules(o))
                 if not allowed:
                     call = w.call_of(ret.pid)
                     step = call.next_step() if call else None
@@ -699,13 +723,21 @@ class Checker:
             else:
                 for world in self._silent(probe, w, b):
                     for action in self._actions(probe, world, b):
-                        for o in self.semantics.outcomes(world, action):
-                            allowed.append(f"{describe(action)} -> {describe_result(o.result)}")
-                            cited.update(o.rules)
-                        if not self.semantics.outcomes(world, action):
+                        outcomes = self.semantics.outcomes(world, action)
+                        for o in outcomes:
+                            allowed.append(f"{describe(action)} -> {_allowed_result(o)}")
+                            cited.update(_expected_rules(o))
+                            if isinstance(o.result, Err):
+                                failing.update(_expected_rules(o))
+                        if not outcomes:
                             cited.update(self.semantics.refusal_rules(world, action))
             if not allowed:
                 allowed.append("nothing: the call cannot happen here")
+            undocumented = _undocumented_error_rule(e, self.semantics)
+            if undocumented is not None:
+                # A code the page does not list breaks the list, and where the model
+                # expected a failure, the rules that say which failure.
+                cited = {undocumented, *failing}
             reports.append(CandidateReport(w, allowed, sorted(cited, key=_rule_order)))
             rules |= cited
         return Violation(
@@ -720,10 +752,33 @@ class Checker:
         )
 
 
+def _expected_rules(o: Outcome) -> tuple[str, ...]:
+    """The rules an outcome the model allowed stands for, as expectations the observation
+    may break: none for a failure from the environment, which is allowed, not owed."""
+    return () if "ENV" in o.rules else o.rules
+
+
+def _allowed_result(o: Outcome) -> str:
+    text = describe_result(o.result)
+    return f"{text} (out of resources)" if "ENV" in o.rules else text
+
+
+def _undocumented_error_rule(e: TraceEvent, semantics: Semantics) -> str | None:
+    """The catalogue rule of a call that failed with a code its page does not list
+    (WSAECONNRESET from WSASocket breaks R48 whatever the model expected there)."""
+    if e.result != "error" or e.error is None or semantics.profile.platform != "winsock":
+        return None
+    name = e.call if e.call != "spi_step" else e.args.get("function")
+    entry = CALL_ERRORS.get(name) if isinstance(name, str) else None
+    if entry is None or WsaError.__members__.get(e.error) in entry.codes:
+        return None
+    return entry.rule
+
+
 def _rule_order(rule: str) -> tuple[int, int]:
-    """R-rules first, then the Linux rules (L-ids), then the open questions (D-ids), each
-    in numeric order."""
-    group = {"R": 0, "L": 1}.get(rule[:1], 2)
+    """R-rules first, then the error lists of the other calls (E-ids), the Linux rules
+    (L-ids), then the open questions (D-ids), each in numeric order."""
+    group = {"R": 0, "E": 1, "L": 2}.get(rule[:1], 3)
     return group, int(rule[1:]) if rule[1:].isdigit() else 0
 
 
@@ -734,6 +789,8 @@ def observed_text(e: TraceEvent) -> str:
         got = "(call starts)"
     elif e.result == "error":
         got = f"{e.error} ({error_from_name(e.error or '').value})"
+    elif e.result == "failed":
+        got = "FAILED (error not read)"
     else:
         got = e.result.upper() if e.value is None else f"{e.result.upper()} {e.value}"
     extra = f" info={e.info_digest}" if e.info_digest else ""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from wsshare.model import LINUX_RULES, PROFILES, RULES, Profile, Rule, Semantics
+from wsshare.model import CATALOGUE_RULES, LINUX_RULES, PROFILES, RULES, Profile, Rule, Semantics
 
 from . import junit, runner, scenarios
 from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
@@ -54,12 +54,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
                     "mutants": mutants_of.get(r.id, []),
                     "not_mutated": NOT_MUTATED.get(r.id),
                 }
-                for r in (*RULES, *LINUX_RULES)
+                for r in (*RULES, *CATALOGUE_RULES, *LINUX_RULES)
             ]
         )
         return EXIT_OK
     counts: dict[str, int] = {}
-    for r in (*RULES, *LINUX_RULES):
+    for r in (*RULES, *CATALOGUE_RULES, *LINUX_RULES):
+        if r.id == CATALOGUE_RULES[0].id:
+            print("\nThe error lists of the model's other calls:\n")
         if r.id == LINUX_RULES[0].id:
             print("\nLinux (the linux-scm-rights and linux-pidfd profiles):\n")
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -74,7 +76,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
             print(f"     why: {r.reason}")
         print(f"     source: {'; '.join(r.source_links())}")
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    print(f"\n{len(RULES)} rules and {len(LINUX_RULES)} Linux rules: {summary}")
+    counted = f"{len(RULES)} rules, {len(CATALOGUE_RULES)} more of error lists"
+    print(f"\n{counted} and {len(LINUX_RULES)} Linux rules: {summary}")
     return EXIT_OK
 
 
@@ -335,7 +338,7 @@ def _outcome_json(o: runner.Outcome) -> dict[str, object]:
 def _rules_for(outcomes: list[runner.Outcome]) -> tuple[Rule, ...]:
     """The Winsock rules, and the Linux ones when a Linux profile was checked."""
     linux = any(PROFILES[o.job.profile].platform == "linux" for o in outcomes)
-    return (*RULES, *LINUX_RULES) if linux else RULES
+    return (*RULES, *CATALOGUE_RULES, *LINUX_RULES) if linux else (*RULES, *CATALOGUE_RULES)
 
 
 def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
@@ -563,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "rules",
-        help="the fifty rules and the Linux rules L1..L12: sources, what implements them",
+        help="the fifty rules, E1 and the Linux rules L1..L12: sources, what implements them",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_rules)

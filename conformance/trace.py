@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -84,7 +84,11 @@ class TraceEvent(_Strict):
     phase: Literal["complete", "call", "return"] = "complete"
     call: str
     args: dict[str, Any] = Field(default_factory=dict)
-    result: Literal["ok", "error", "pending"] | None = None
+    result: Literal["ok", "error", "failed", "pending"] | None = Field(
+        None,
+        description="ok; error (with `error`); failed: the call reported failure and the "
+        "program never read which error; pending: a blocking call not returned yet",
+    )
     value: int | str | dict[str, Any] | list[int] | None = Field(
         None,
         description="a handle, an option value, 'data', an IPC message, or (Linux) the "
@@ -108,7 +112,7 @@ class TraceEvent(_Strict):
             if self.result is not None:
                 raise ValueError("an event of phase 'call' has no result yet")
         elif self.result is None:
-            raise ValueError("field 'result' is required (ok, error or pending)")
+            raise ValueError("field 'result' is required (ok, error, failed or pending)")
         if self.result == "error":
             if self.error is None:
                 raise ValueError("field 'error' is required when result is 'error'")
@@ -117,7 +121,11 @@ class TraceEvent(_Strict):
             except ValueError as e:
                 raise ValueError(str(e)) from None
         elif self.error is not None:
-            raise ValueError("field 'error' is only allowed when result is 'error'")
+            hint = " (a failure whose error was not read is 'failed', with no error)"
+            raise ValueError(
+                "field 'error' is only allowed when result is 'error'"
+                + (hint if self.result == "failed" else "")
+            )
         if self.call == "close_range":
             for bound in ("low", "high"):
                 value = self.args.get(bound)
@@ -132,10 +140,23 @@ class TraceEvent(_Strict):
         recv_return)."""
         return self.model_copy(update={"call": call})
 
+    def unobserved(self) -> dict[str, tuple[object, ...]]:
+        """The arguments the recorder could not see (null in `args`), each with the values
+        it may have had: only arguments with a finite domain (a flag, a mode) may be
+        unobserved, and the checker tries each value."""
+        if not any(v is None for v in self.args.values()):
+            return {}
+        fields = _ACTION_FIELDS[self.call]
+        return {k: _domain(fields[k]) for k, v in self.args.items() if v is None and k in fields}
+
     def action(self) -> Action:
         """The model action with the observed argument values (validated by the model's
-        types, so a negative handle or a wrong type is rejected here)."""
+        types, so a negative handle or a wrong type is rejected here). An unobserved
+        argument takes the first value of its domain; `unobserved()` lists the others."""
         data = {"call": self.call, **self.args}
+        for name, values in self.unobserved().items():
+            if values:
+                data[name] = values[0]
         if self.pid is not None:
             data["pid"] = self.pid
         if self.call == "WSASocketFromInfo":
@@ -151,6 +172,21 @@ class TraceEvent(_Strict):
 
 
 _ACTION: TypeAdapter[Action] = TypeAdapter(Action)
+_ACTION_FIELDS: dict[str, dict[str, Any]] = {
+    t.model_fields["call"].default: {k: f.annotation for k, f in t.model_fields.items()}
+    for t in ACTION_TYPES
+}
+
+
+def _domain(annotation: Any) -> tuple[object, ...]:
+    """The values of a finite argument type (bool, a Literal); () for the others, which
+    a recorder must observe (a null there is left for validation to reject)."""
+    if annotation is bool:
+        return (False, True)
+    if get_origin(annotation) is Literal:
+        return get_args(annotation)
+    return ()
+
 
 TraceLine = Annotated[TraceHeader | TraceEvent, Field()]
 

@@ -18,13 +18,14 @@ from .explore import Exploration, Found, explore
 from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation
 from .linux import LinuxSemantics, make_semantics
 from .profiles import DOCUMENTED, PROFILES, Profile, get_profile
-from .rules import LINUX_RULES, RULES, RULES_BY_ID, Rule
+from .rules import CATALOGUE_RULES, LINUX_RULES, RULES, RULES_BY_ID, Rule
 from .semantics import NAMES_NOTHING, Outcome, Semantics
 from .state import NONEXISTENT_PID, World
 
 __all__ = [
     "ACTION_TYPES",
     "ALL_FAMILIES",
+    "CATALOGUE_RULES",
     "DOCUMENTED",
     "EDGE_INVARIANTS",
     "LINUX_RULES",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from .actions import (
     Action,
+    CallReturn,
     Close,
     CloseSocket,
     Connect,
@@ -28,21 +29,10 @@ from .actions import (
     RecvReturn,
     Send,
     SpiStep,
-    WSADuplicateSocket,
     WSASocket,
     WSASocketFromInfo,
 )
-from .errors import (
-    CLOSESOCKET_ERRORS,
-    DUPLICATE_SOCKET_ERRORS,
-    ENVIRONMENTAL,
-    WSASOCKET_ERRORS,
-    WSPCLOSESOCKET_ERRORS,
-    WSPDUPLICATESOCKET_ERRORS,
-    WSPSOCKET_ERRORS,
-    Errno,
-    WsaError,
-)
+from .errors import CALL_ERRORS, ENVIRONMENTAL, Errno, WsaError
 from .profiles import Profile
 from .semantics import Outcome
 from .state import World
@@ -417,23 +407,18 @@ WORLD_INVARIANTS: tuple[WorldInvariant, ...] = (
 
 # -- edge invariants --------------------------------------------------------------------
 
-_CATALOGUES: dict[type, tuple[frozenset[WsaError], str]] = {
-    WSADuplicateSocket: (DUPLICATE_SOCKET_ERRORS, "R46"),
-    WSASocket: (WSASOCKET_ERRORS, "R48"),
-    WSASocketFromInfo: (WSASOCKET_ERRORS, "R48"),
-    CloseSocket: (CLOSESOCKET_ERRORS, "R50"),
-}
-
 
 def _error_in_catalogue(_: World, action: Action, outcome: Outcome, __: Profile) -> str | None:
-    if not isinstance(outcome.result, Err):
+    if not isinstance(outcome.result, Err) or not isinstance(outcome.result.error, WsaError):
         return None
-    entry = _CATALOGUES.get(type(action))
+    if isinstance(action, SpiStep | CallReturn):
+        return None  # the SPI steps have their own invariant; a return repeats a step's
+    entry = CALL_ERRORS.get(action.call)
     if entry is None:
-        return None
-    allowed, rule = entry
-    if outcome.result.error not in allowed:
-        return f"{action.call} failed with {outcome.result.error.name}, not in its list ({rule})"
+        return None  # an IPC step or a peer's: no page, and they do not fail
+    if outcome.result.error not in entry.codes:
+        error = outcome.result.error.name
+        return f"{action.call} failed with {error}, not in its list ({entry.rule})"
     return None
 
 
@@ -478,24 +463,13 @@ def _success_returns_open_handle(
     return None
 
 
-_SPI_CATALOGUES: dict[str, tuple[frozenset[WsaError], str]] = {
-    "WSPDuplicateSocket": (WSPDUPLICATESOCKET_ERRORS, "R47"),
-    "WSPSocket": (WSPSOCKET_ERRORS, "R49"),
-    "WSPCloseSocket": (WSPCLOSESOCKET_ERRORS, "R50"),
-}
-
-
 def _spi_error_in_catalogue(_: World, action: Action, outcome: Outcome, __: Profile) -> str | None:
     if not isinstance(action, SpiStep) or not isinstance(outcome.result, Err):
         return None
-    entry = _SPI_CATALOGUES.get(action.function)
-    if entry is None:
-        return f"{action.function} cannot fail in the model, but failed"
-    allowed, rule = entry
-    if outcome.result.error not in allowed:
-        return (
-            f"{action.function} failed with {outcome.result.error.name}, not in its list ({rule})"
-        )
+    entry = CALL_ERRORS[action.function]
+    if outcome.result.error not in entry.codes:
+        error = outcome.result.error.name
+        return f"{action.function} failed with {error}, not in its list ({entry.rule})"
     return None
 
 
@@ -527,7 +501,7 @@ def _layers_pass_info_unchanged(
 EDGE_INVARIANTS: tuple[EdgeInvariant, ...] = (
     EdgeInvariant(
         "spi-errors-are-documented",
-        ("R47", "R49", "R50"),
+        ("R22", "R23", "R24", "R47", "R49", "R50"),
         "a provider's SPI function fails only with a code its page lists",
         _spi_error_in_catalogue,
     ),
@@ -540,7 +514,7 @@ EDGE_INVARIANTS: tuple[EdgeInvariant, ...] = (
     ),
     EdgeInvariant(
         "errors-are-documented",
-        ("R46", "R48", "R50"),
+        ("R46", "R48", "R50", "E1"),
         "a call fails only with a code its reference page lists",
         _error_in_catalogue,
     ),

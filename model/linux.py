@@ -159,12 +159,23 @@ _LINUX_CONNECTION: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno
 class LinuxSemantics(Semantics):
     """The step relation of the Linux profiles (api granularity only)."""
 
-    def __init__(self, config: Config, profile: Profile) -> None:
+    # Linux calls that make a descriptor, and so may meet a full table (EMFILE, ENFILE)
+    # or a kernel short of memory (ENOBUFS, ENOMEM).
+    ALLOCATING: tuple[type[Frozen], ...] = (
+        LinuxSocket,
+        Socketpair,
+        OpenOther,
+        Accept,
+        Dup,
+        PidfdGetfd,
+    )
+
+    def __init__(self, config: Config, profile: Profile, *, resource_errors: bool = False) -> None:
         if profile.platform != "linux":
             raise ValueError(f"profile {profile.name!r} is not a Linux profile")
         if config.granularity != "api":
             raise ValueError("the Linux profiles have no SPI: use granularity 'api'")
-        super().__init__(config, profile)
+        super().__init__(config, profile, resource_errors=resource_errors)
         for winsock_only in _WINSOCK_ONLY:
             self._dispatch.pop(winsock_only, None)
         self._dispatch.update(
@@ -211,6 +222,12 @@ class LinuxSemantics(Semantics):
 
     def _prolog(self, w: World, pid: int) -> WsaError | None:
         return None  # no WSAStartup on Linux
+
+    def _resource_failures(self, w: World, action: Action) -> list[Outcome]:
+        """socket(2), accept(2), dup(2), pidfd_getfd(2): EMFILE, ENFILE, ENOBUFS and
+        ENOMEM leave everything as it was."""
+        short = (Errno.EMFILE, Errno.ENFILE, Errno.ENOBUFS, Errno.ENOMEM)
+        return [Outcome(Err(error=e), w, ("ENV",)) for e in short]
 
     def _lookup(
         self, w: World, pid: int, handle: int
@@ -525,8 +542,8 @@ def _flag_cloexec(w: World, d: Descriptor, on: bool) -> World:
     return _replace_descriptor(w, d, d.model_copy(update={"cloexec": on}))
 
 
-def make_semantics(config: Config, profile: Profile) -> Semantics:
+def make_semantics(config: Config, profile: Profile, *, resource_errors: bool = False) -> Semantics:
     """The step relation for `profile`: Linux's for the Linux profiles, Winsock's else."""
     if profile.platform == "linux":
-        return LinuxSemantics(config, profile)
-    return Semantics(config, profile)
+        return LinuxSemantics(config, profile, resource_errors=resource_errors)
+    return Semantics(config, profile, resource_errors=resource_errors)

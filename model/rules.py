@@ -1,4 +1,6 @@
-"""The fifty rules of semantics.md, each with its source and what the model does with it.
+"""The fifty rules of semantics.md, each with its source and what the model does with it;
+E1, which carries their error lists (R46-R50) over to the model's other calls; and the
+Linux rules L1..L12 from the man pages.
 
 Statements are ours; sources are the pages and code they come from. Status:
 - "implemented": `implemented_by` names the transitions, invariants and profile knobs;
@@ -455,6 +457,23 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# R46-R50 give the error lists of the handoff's calls; the model has other calls, whose
+# pages list their codes too (model/errors.py CALL_ERRORS, with the pages).
+SOURCES["API-PAGES"] = (
+    "the Microsoft page of each call, listed in wsshare.model.errors.CALL_ERRORS "
+    "(learn.microsoft.com/en-us/windows/win32/api/winsock2/...)"
+)
+CATALOGUE_RULES: tuple[Rule, ...] = (
+    _impl(
+        "E1",
+        "Every other Winsock call of the model (WSAStartup, WSACleanup, bind, listen, "
+        "connect, accept, send, recv, setsockopt, getsockopt, WSAEventSelect, "
+        "WSAAsyncSelect, ioctlsocket) fails only with the codes its page lists.",
+        ("API-PAGES",),
+        "invariant errors-are-documented",
+    ),
+)
+
 # The Linux kernel's descriptor passing (model/linux.py): the rules of the Linux profiles,
 # from the Linux man pages. R26, R28, R33 and R34 hold there too and are cited as such.
 MAN = "https://man7.org/linux/man-pages"
@@ -573,4 +592,4 @@ LINUX_RULES: tuple[Rule, ...] = (
     ),
 )
 
-RULES_BY_ID: dict[str, Rule] = {r.id: r for r in (*RULES, *LINUX_RULES)}
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in (*RULES, *CATALOGUE_RULES, *LINUX_RULES)}

@@ -63,7 +63,7 @@ from .actions import (
     WSAStartup,
 )
 from .config import Config
-from .errors import ENVIRONMENTAL, ErrorCode, WsaError
+from .errors import CALL_ERRORS, ENVIRONMENTAL, RESOURCE, ErrorCode, WsaError
 from .profiles import DOCUMENTED, Profile
 from .spi import SPI_CALLS
 from .state import (
@@ -236,9 +236,25 @@ def _one_more_use(info: ProtocolInfo) -> int:
 class Semantics:
     """The api-granularity step relation for one profile and one configuration."""
 
-    def __init__(self, config: Config, profile: Profile = DOCUMENTED) -> None:
+    # The calls that allocate a resource (a socket, a handle, the target's copy of a
+    # handle), so that running out of one may fail them whatever the protocol says.
+    ALLOCATING: tuple[type[Frozen], ...] = (
+        WSASocket,
+        WSASocketFromInfo,
+        Accept,
+        WSADuplicateSocket,
+    )
+
+    def __init__(
+        self, config: Config, profile: Profile = DOCUMENTED, *, resource_errors: bool = False
+    ) -> None:
+        """`resource_errors`: a call that allocates may also fail for want of resources
+        (WSAENOBUFS, WSAEMFILE), changing nothing. A checker turns it on, since a real
+        trace may run out of anything; exploration leaves it off (it would add the same
+        failure to every such call and say nothing about the protocol)."""
         self.config = config
         self.profile = profile
+        self.resource_errors = resource_errors
         self._dispatch: dict[type[Frozen], Callable[[World, Frozen], list[Outcome]]] = {
             ProcessStart: self._process_start,  # type: ignore[dict-item]
             ProcessExit: self._process_exit,  # type: ignore[dict-item]
@@ -315,6 +331,8 @@ class Semantics:
         found = handler(world, action)
         if self.profile.environmental_errors and found and pid is not None:
             found = found + self._environmental(world, action)
+        elif self.resource_errors and found and isinstance(action, self.ALLOCATING):
+            found = found + self._resource_failures(world, action)
         return found
 
     def successors(self, world: World) -> Iterator[tuple[Action, Outcome]]:
@@ -435,8 +453,16 @@ class Semantics:
 
     def _environmental(self, w: World, action: Action) -> list[Outcome]:
         """With environmental errors on, any call may fail for reasons outside the
-        protocol; such a failure changes nothing (design.md, bounds table)."""
-        return [Outcome(Err(error=e), w, ("ENV",)) for e in sorted(ENVIRONMENTAL)]
+        protocol, with those of the codes its page lists; such a failure changes nothing
+        (design.md, bounds table)."""
+        listed = CALL_ERRORS[action.call].codes if action.call in CALL_ERRORS else frozenset()
+        return [Outcome(Err(error=e), w, ("ENV",)) for e in sorted(ENVIRONMENTAL & listed)]
+
+    def _resource_failures(self, w: World, action: Action) -> list[Outcome]:
+        """A call that allocates runs out of buffers or descriptors (every such page lists
+        WSAENOBUFS and WSAEMFILE): it fails and changes nothing."""
+        rule = CALL_ERRORS[action.call].rule
+        return [Outcome(Err(error=e), w, ("ENV", rule)) for e in sorted(RESOURCE)]
 
     def _prolog(self, w: World, pid: int) -> WsaError | None:
         """ws2_32's check before any provider runs: WSAStartup must have been called
@@ -1108,11 +1134,17 @@ class Semantics:
             return ("R33", "R40")
         if isinstance(action, SpiStep | CallReturn):
             # An SPI step out of order, or a return before the steps the plan still
-            # owes: the rules behind the step that should have come.
+            # owes: the rules behind the step that should have come. A step the plan
+            # has no place for at all (WPUCloseSocketHandle on an IFS handle) breaks the
+            # rules that say when that function runs.
             call = w.call_of(action.pid)
             step = call.next_step() if call is not None else None
-            if step is not None:
-                return _SPI_RULES[step.function]
+            owed = _SPI_RULES[step.function] if step is not None else ()
+            if isinstance(action, SpiStep):
+                later = call.steps[call.done :] if call is not None else ()
+                if all(s.function != action.function for s in later):
+                    return tuple(dict.fromkeys((*_SPI_RULES[action.function], *owed)))
+            return owed
         return ()
 
     # == spi granularity: begin, SPI steps, return ===============================================
