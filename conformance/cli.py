@@ -86,6 +86,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_profiles(args: argparse.Namespace) -> int:
     profiles = list(PROFILES.values())
+    if args.template:
+        # A file for --profile: every knob of a named profile, under a name of its own.
+        base = load_profile(args.template)
+        _print_json(base.model_copy(update={"name": f"{base.name}-custom"}).model_dump(mode="json"))
+        return EXIT_OK
     if args.json:
         _print_json([p.model_dump(mode="json") for p in profiles])
         return EXIT_OK
@@ -337,7 +342,7 @@ def _outcome_json(o: runner.Outcome) -> dict[str, object]:
 
 def _rules_for(outcomes: list[runner.Outcome]) -> tuple[Rule, ...]:
     """The Winsock rules, and the Linux ones when a Linux profile was checked."""
-    linux = any(PROFILES[o.job.profile].platform == "linux" for o in outcomes)
+    linux = any(o.job.spec.platform == "linux" for o in outcomes)
     return (*RULES, *CATALOGUE_RULES, *LINUX_RULES) if linux else (*RULES, *CATALOGUE_RULES)
 
 
@@ -439,6 +444,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("\ncoverage of the model by these traces:")
         for key, items in coverage.items():
             print(f"  {key.replace('_', ' ')} ({len(items)}): {', '.join(items) or '-'}")
+    if args.profile == "all":
+        traces = {o.job.path for o in outcomes}
+        none = traces - {
+            o.job.path for o in outcomes if o.result and o.result.verdict == "conforms"
+        }
+        print(f"\n{len(traces) - len(none)} trace(s) accepted by some profile, {len(none)} by none")
+        return code
     passed = sum(o.passed for o in outcomes)
     print(f"\n{passed} passed, {len(outcomes) - passed} failed")
     return code
@@ -461,6 +473,7 @@ def _print_outcome(o: runner.Outcome, colour: _Colour, verbose: bool) -> None:
 
 
 def _print_acceptance(outcomes: list[runner.Outcome]) -> None:
+    """Per trace, the profiles (of its platform) that accept it."""
     by_trace: dict[str, list[runner.Outcome]] = {}
     for o in outcomes:
         by_trace.setdefault(o.job.display, []).append(o)
@@ -479,7 +492,12 @@ def _check_exit_code(
     if any(o.error for o in outcomes):
         return EXIT_BAD_INPUT
     if profile == "all":
-        return EXIT_OK
+        # Which profiles accept each trace is the report; a trace none accepts fails.
+        accepted: dict[str, bool] = {}
+        for o in outcomes:
+            ok = o.result is not None and o.result.verdict == "conforms"
+            accepted[o.job.path] = accepted.get(o.job.path, False) or ok
+        return EXIT_OK if all(accepted.values()) else EXIT_FAILED
     if any(o.job.expected is not None and o.mismatch for o in outcomes):
         return EXIT_FAILED
     free = [o.result for o in outcomes if o.job.expected is None and o.result is not None]
@@ -575,6 +593,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--all", action="store_true", help="every knob, not only those that differ")
     p.add_argument("--evidence", action="store_true", help="what each knob's value rests on")
+    p.add_argument(
+        "--template",
+        metavar="NAME",
+        help="print profile NAME as a file with every knob, to edit and pass to --profile",
+    )
     p.set_defaults(run=cmd_profiles)
 
     p = sub.add_parser("handoff", help="run the seed's ten-step handoff through the model")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from wsshare.model import Config, Profile, get_profile
+from wsshare.model import PROFILES, Config, Profile, get_profile
 
 
 class InputError(Exception):
@@ -56,8 +56,50 @@ def load_config(name_or_path: str) -> Config:
         raise InputError(format_validation_error(e, where)) from None
 
 
-def load_profile(name: str) -> Profile:
+def load_profile(spec: str) -> Profile:
+    """A named profile, or one described in a JSON file (`my-provider.json`)."""
+    path = Path(spec)
+    if spec not in PROFILES and (path.suffix == ".json" or path.is_file()):
+        return load_profile_file(path)
     try:
-        return get_profile(name)
+        return get_profile(spec)
     except ValueError as e:
-        raise InputError(str(e)) from None
+        raise InputError(f"{e}; or a profile file (.json) with every knob") from None
+
+
+# What a profile file must set: every knob, so that no answer comes from a default the
+# user never saw; the description and the evidence are optional.
+_KNOBS = frozenset(Profile.model_fields) - {"description", "evidence"}
+
+
+def load_profile_file(path: Path) -> Profile:
+    """A profile from a JSON file: the knobs of a provider of the user's own (one without
+    sharing, say: `sharing_supported` false, R12). Every knob must be given."""
+    template = "wsshare profiles --template documented > my-provider.json"
+    if not path.is_file():
+        raise InputError(f"{path}: no such profile file (start one with: {template})")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a profile file holds one JSON object")
+    missing = sorted(_KNOBS - set(data))
+    if missing:
+        raise InputError(
+            f"{path}: every knob must be set; missing: {', '.join(missing)} "
+            f"(start from a named profile: {template})"
+        )
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        raise InputError(format_validation_error(e, str(path))) from None
+    if profile.name in PROFILES:
+        raise InputError(
+            f"{path}: name: {profile.name!r} is a named profile; give yours a name of its own"
+        )
+    return profile

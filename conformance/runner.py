@@ -23,7 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from wsshare.model import PROFILES, get_profile
+from wsshare.model import PROFILES, Config, Profile, get_profile, make_semantics
 
 from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
 from .loading import InputError, format_validation_error, load_profile
@@ -80,12 +80,17 @@ def load_manifest(path: Path) -> Manifest:
 
 @dataclass(frozen=True)
 class Job:
-    """One trace under one profile, with what the manifest expects, if anything."""
+    """One trace under one profile, with what the manifest expects, if anything.
+    `spec` is the profile itself (a named one, or one a user's file describes)."""
 
     path: str
-    profile: str
+    spec: Profile
     expected: Expectation | None = None
     display: str = ""
+
+    @property
+    def profile(self) -> str:
+        return self.spec.name
 
 
 @dataclass
@@ -126,19 +131,53 @@ def _hint(path: Path) -> str:
     return hint if hint in PROFILES else "documented"
 
 
+def _calls_of(platform: str) -> frozenset[str]:
+    profile = next(p for p in PROFILES.values() if p.platform == platform)
+    return make_semantics(Config.unbounded(1), profile).calls()
+
+
+def trace_platform(path: Path) -> str | None:
+    """The platform a trace was recorded on, from its first call that only one platform
+    has (the header's free-text fields say nothing reliable); else its profile hint's;
+    None when nothing tells (bad input is reported by the check itself)."""
+    winsock, linux = _calls_of("winsock"), _calls_of("linux")
+    try:
+        with TraceReader(path) as reader:
+            hint = PROFILES.get(reader.header.profile_hint or "")
+            for line in reader:
+                call = line.event.call
+                if call in winsock and call not in linux:
+                    return "winsock"
+                if call in linux and call not in winsock:
+                    return "linux"
+    except TraceError:
+        return None
+    return hint.platform if hint is not None else None
+
+
+def _profiles_for(path: Path, profile: str | None, chosen: Profile | None) -> list[Profile]:
+    """The profiles a trace outside a manifest is checked under: the one named, every
+    profile of the trace's platform for `all`, else its hint."""
+    if chosen is not None:
+        return [chosen]
+    if profile == "all":
+        platform = trace_platform(path)
+        return [p for p in PROFILES.values() if platform in (None, p.platform)]
+    return [get_profile(_hint(path))]
+
+
 def plan(paths: list[str], profile: str | None) -> Plan:
     """Decide which trace is checked under which profile, and against what."""
-    if profile is not None and profile != "all":
-        load_profile(profile)  # fail early, naming the known profiles
+    # fail early on a profile that does not exist, naming the known profiles
+    chosen = load_profile(profile) if profile is not None and profile != "all" else None
     result = Plan()
     for raw in paths:
         root = Path(raw)
         if not root.exists():
             raise InputError(f"{raw}: no such file or folder")
         if root.is_file():
-            chosen = [profile] if profile and profile != "all" else None
-            for name in chosen or (list(PROFILES) if profile == "all" else [_hint(root)]):
-                result.jobs.append(Job(str(root), name, None, str(root)))
+            for spec in _profiles_for(root, profile, chosen):
+                result.jobs.append(Job(str(root), spec, None, str(root)))
             continue
         listed: set[Path] = set()
         if profile is None:
@@ -150,14 +189,14 @@ def plan(paths: list[str], profile: str | None) -> Plan:
                     listed.add(trace)
                     for name, expectation in entry.expect.items():
                         shown = os.path.relpath(trace, root)
-                        result.jobs.append(Job(str(trace), name, expectation, shown))
+                        job = Job(str(trace), get_profile(name), expectation, shown)
+                        result.jobs.append(job)
         for trace in _traces_under(root):
             if trace.resolve() in listed:
                 continue
             shown = os.path.relpath(trace, root)
-            names = list(PROFILES) if profile == "all" else [profile or _hint(trace)]
-            for name in names:
-                result.jobs.append(Job(str(trace), name, None, shown))
+            for spec in _profiles_for(trace, profile, chosen):
+                result.jobs.append(Job(str(trace), spec, None, shown))
     if not result.jobs:
         raise InputError(f"no traces (*.jsonl) found in {', '.join(paths)}")
     return result
@@ -187,7 +226,7 @@ def compare(expected: Expectation, result: CheckResult) -> str | None:
 def run_job(job: Job, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Outcome:
     start = time.perf_counter()
     try:
-        result = check_file(job.path, get_profile(job.profile), max_candidates)
+        result = check_file(job.path, job.spec, max_candidates)
     except TraceError as e:
         return Outcome(job, error=str(e), seconds=time.perf_counter() - start)
     outcome = Outcome(job, result=result, seconds=time.perf_counter() - start)

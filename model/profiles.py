@@ -16,6 +16,7 @@ from .state import Frozen
 
 ReuseOutcome = Literal["einval", "same_handle"]
 WrongProcessOutcome = Literal["einval", "foreign_handle"]
+CorruptInfoOutcome = Literal["einval", "fresh_socket", "carried_value"]
 
 
 class Profile(Frozen):
@@ -91,6 +92,16 @@ class Profile(Frozen):
     # and a closed value a pre-placement lands on works again. Off: the pre-placed handle
     # only pins the socket (D5) and the descriptor is allocated when the info is used.
     preplaced_handle_is_descriptor: bool = False
+    # send on a stream socket that was never connected (unbound or bound): the send page
+    # says WSAENOTCONN; Wine answers WSAECONNRESET.
+    send_unconnected_error: Literal["WSAENOTCONN", "WSAECONNRESET"] = "WSAENOTCONN"
+    # C28/R48/D12: WSASocket with bytes that are no info the stack minted (zeroed,
+    # altered). "einval": the documented failure; "fresh_socket": a new socket from the
+    # af/type/protocol the bytes name (Wine, when its marker in dwServiceFlags4 is
+    # missing); "carried_value": the value the bytes carry in dwServiceFlags3, returned
+    # as it is, naming nothing or whatever the caller's table holds there (Wine, with
+    # the marker).
+    corrupt_info_outcomes: frozenset[CorruptInfoOutcome] = Field(default=frozenset({"einval"}))
     # Environmental failures (WSAENETDOWN, WSAENOBUFS, WSAEMFILE) as extra outcomes that
     # change no state; off by default so that they do not swamp exploration.
     environmental_errors: bool = False
@@ -153,6 +164,10 @@ WINDOWS = DOCUMENTED.model_copy(
             "be closed more often than it has descriptors",
             "startup_checked_by": "the WSASocket, WSADuplicateSocket and closesocket pages "
             "list WSANOTINITIALISED first; unverified for the other calls",
+            "send_unconnected_error": "the send page: WSAENOTCONN; unverified on Windows",
+            "corrupt_info_outcomes": "the WSASocket page: WSAEINVAL for an info whose "
+            "contents are invalid; .NET's SocketCtr_InvalidProtocolInformation expects "
+            "the failure; unverified for altered bytes",
             "preplaced_handle_is_descriptor": f"{_WE} D4: MSAFD presumably pre-duplicates a "
             "handle into the target, but nothing says its value is usable before WSASocket "
             "returns it; unverified",
@@ -174,7 +189,15 @@ WINE_8 = DOCUMENTED.model_copy(
         "relists_returned_handles": True,
         "startup_checked_by": "create_and_close",
         "preplaced_handle_is_descriptor": True,
+        "send_unconnected_error": "WSAECONNRESET",
+        "corrupt_info_outcomes": frozenset({"einval", "fresh_socket", "carried_value"}),
         "evidence": {
+            "send_unconnected_error": "issue 12: send on a never-connected TCP socket "
+            "answered WSAECONNRESET under Wine 8.0 (the send page says WSAENOTCONN)",
+            "corrupt_info_outcomes": "the live machine (tests/test_wine_live.py): zeroed "
+            "bytes give WSAEINVAL; semantics.md B.1: WSASocketW returns dwServiceFlags3 as "
+            "it is when dwServiceFlags4 holds the marker 0xff00ff00, and otherwise makes a "
+            "socket from the af/type/protocol the bytes name",
             "preplaced_handle_is_descriptor": "the live machine (tests/test_wine_live.py, "
             "families create+share): P3 WSASocket -> 48, three WSADuplicateSocket(48 -> P2), "
             "P2 uses the third, P2 duplicates it to P1, P3 uses that info (wrong process) "

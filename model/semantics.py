@@ -335,6 +335,10 @@ class Semantics:
             found = found + self._resource_failures(world, action)
         return found
 
+    def calls(self) -> frozenset[str]:
+        """The names of the calls this step relation defines (those of its platform)."""
+        return frozenset(t.model_fields["call"].default for t in self._dispatch)
+
     def successors(self, world: World) -> Iterator[tuple[Action, Outcome]]:
         """Every (action, outcome) pair enabled in `world`: the edges of the state graph."""
         for action in self.enabled(world):
@@ -739,7 +743,7 @@ class Semantics:
         if error is not None:
             return self._unchanged(w, error, "R48", "D2")
         if a.info is None or a.info >= len(w.infos):
-            return self._unchanged(w, E.WSAEINVAL, "R48")
+            return self._corrupt_info(w, a.pid)
         info = w.infos[a.info]
         if info.variant != a.variant:
             # ANSI bytes read as a WSAPROTOCOL_INFOW, or the reverse: invalid contents.
@@ -798,6 +802,24 @@ class Semantics:
                 o.world, o.world.infos[info.id].model_copy(update={"first_handle": first})
             )
             found.append(Outcome(o.result, w2, o.rules))
+        return found
+
+    def _corrupt_info(self, w: World, pid: int) -> list[Outcome]:
+        """WSASocket with bytes that are no info this stack minted (C28): the documented
+        failure (R48), or what the profile says the stack makes of them (D12: Wine reads
+        its own fields, dwServiceFlags3/4, and nothing else)."""
+        found: list[Outcome] = []
+        allowed = self.profile.corrupt_info_outcomes
+        if "einval" in allowed:
+            found += self._unchanged(w, E.WSAEINVAL, "R48")
+        if "fresh_socket" in allowed and len(w.sockets) < self.config.max_sockets:
+            s = UnderlyingSocket(id=len(w.sockets), creator=pid)
+            fresh = w.model_copy(update={"sockets": (*w.sockets, s)})
+            for o in self._new_descriptor(fresh, pid, s.id, "created", 0, None, ("D12",)):
+                found.append(o)
+        if "carried_value" in allowed:
+            for v in [NAMES_NOTHING, *(d.handle for d in w.descriptors_of(pid))]:
+                found.append(Outcome(Ok(value=v), self._list_value(w, pid, v), ("D12",)))
         return found
 
     def _adopt_preplaced(
@@ -1061,7 +1083,11 @@ class Semantics:
             return self._unchanged(w, found, "R36")
         d, s = found
         if s.state != "connected":
-            return self._listed_only(w, d, self._unchanged(w, E.WSAENOTCONN, "R28"))
+            error = E.WSAENOTCONN
+            if s.state in ("unbound", "bound"):
+                # Never connected: Wine's answer differs (knob send_unconnected_error).
+                error = WsaError[self.profile.send_unconnected_error]
+            return self._listed_only(w, d, self._unchanged(w, error, "R28"))
         return self._listed_only(w, d, [Outcome(Ok(), w, ("R26", "R27"))])
 
     def _recv(self, w: World, a: Recv) -> list[Outcome]:

@@ -14,6 +14,7 @@ from wsshare.conformance.mutants import MUTANTS_BY_NAME
 from wsshare.conformance.runner import Job, load_manifest, run_job
 from wsshare.conformance.scenarios import SCENARIOS_BY_ID
 from wsshare.conformance.trace import TraceHeader, TraceWriter
+from wsshare.model import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "traces"
@@ -24,7 +25,8 @@ MANIFEST = load_manifest(SYNTHETIC / "manifest.json")
 @pytest.mark.parametrize("entry", MANIFEST.traces, ids=lambda e: e.file)
 def test_manifest_entry_holds(entry):
     for profile, expected in entry.expect.items():
-        outcome = run_job(Job(str(SYNTHETIC / entry.file), profile, expected, entry.file))
+        job = Job(str(SYNTHETIC / entry.file), get_profile(profile), expected, entry.file)
+        outcome = run_job(job)
         assert outcome.error is None, outcome.error
         assert outcome.mismatch is None, outcome.mismatch
 
@@ -104,12 +106,16 @@ def test_profile_mode_exit_codes(run_wsshare):
     assert "max_candidates=0" in undecided.stdout
 
 
-def test_profile_all_lists_accepting_profiles_and_exits_0(run_wsshare):
+def test_profile_all_lists_accepting_profiles_and_fails_when_none_accepts(run_wsshare):
+    # Exit 1 when a trace is accepted by no profile (it was 0 until issue 12).
     proc = run_wsshare(
         "check", "--profile", "all", str(SYNTHETIC / "violates-info-usable-twice.jsonl")
     )
-    assert proc.returncode == 0
+    assert proc.returncode == 1
     assert "accepted by no profile" in proc.stdout
+    accepted = run_wsshare("check", "--profile", "all", str(SYNTHETIC / "c1.jsonl"))
+    assert accepted.returncode == 0
+    assert "accepted by documented, windows, wine-8.0, reactos" in accepted.stdout
 
 
 def test_bad_trace_is_one_clean_line_and_exit_2(tmp_path, run_wsshare):

@@ -16,6 +16,7 @@ DEPARTURES = {
         "C3": "OK 0",  # a value that names nothing in the wrong process
         "C14": "OK 1",
         "C15": "OK 0, OK 1",  # nothing, or P3's own descriptor
+        "C-reuse": "WSAECONNRESET (10054)",  # a send that was never connected
     },
     "reactos": {
         "C2": "OK 1",

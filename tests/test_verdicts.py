@@ -241,3 +241,93 @@ def test_an_spi_step_the_plan_has_no_place_for_cites_that_functions_rules(tmp_pa
     path = write(tmp_path, events, level="spi", catalog=catalog)
     result = check(path)
     assert (result.verdict, result.rule_ids, result.event_index) == ("violates", ["R24"], 6)
+
+
+# -- Wine's answers as knobs ----------------------------------------------------------------
+
+
+def test_wine_answers_a_send_that_was_never_connected_with_a_reset(tmp_path):
+    path = write(tmp_path, [ok(10, "WSASocket", 100), err(10, "send", "WSAECONNRESET", handle=100)])
+    documented = check(path)
+    assert (documented.verdict, documented.rule_ids) == ("violates", ["R28"])
+    assert check(path, "wine-8.0").verdict == "conforms"
+
+
+def test_wine_makes_something_of_bytes_that_are_no_info(tmp_path):
+    # Without its marker Wine makes a fresh socket; with it, returns the value the bytes
+    # carry, here one that names nothing (semantics.md B.1).
+    fresh = write(tmp_path, [use(ok(20, "WSASocketFromInfo", 200))])
+    carried = write(tmp_path, [use(ok(20, "WSASocketFromInfo", 4444))], "b.jsonl")
+    for path in (fresh, carried):
+        documented = check(path)
+        assert (documented.verdict, documented.rule_ids) == ("violates", ["R48"])
+        assert check(path, "wine-8.0").verdict == "conforms"
+
+
+# -- profiles from files ---------------------------------------------------------------------
+
+
+def test_a_provider_of_ones_own_is_a_profile_file(run_wsshare, tmp_path):
+    template = run_wsshare("profiles", "--template", "documented")
+    assert template.returncode == 0, template.stderr
+    data = json.loads(template.stdout)
+    data |= {"name": "no-sharing", "sharing_supported": False}
+    profile = tmp_path / "no-sharing.json"
+    profile.write_text(json.dumps(data))
+    # R12: a stack without sharing fails every duplicate with WSASYSCALLFAILURE.
+    trace = write(
+        tmp_path,
+        [
+            ok(10, "WSASocket", 100),
+            err(10, "WSADuplicateSocket", "WSASYSCALLFAILURE", handle=100, target_pid=20),
+        ],
+    )
+    proc = run_wsshare("check", "--profile", str(profile), trace)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "[no-sharing]: conforms" in proc.stdout
+    assert run_wsshare("check", trace).returncode == 1  # documented shares
+
+
+def test_a_profile_file_must_set_every_knob(run_wsshare, tmp_path):
+    profile = tmp_path / "mine.json"
+    profile.write_text(json.dumps({"name": "mine", "sharing_supported": False}))
+    trace = write(tmp_path, [ok(10, "WSASocket", 100)])
+    proc = run_wsshare("check", "--profile", str(profile), trace)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "every knob must be set; missing: " in proc.stderr
+    assert "wsshare profiles --template documented" in proc.stderr
+
+
+def test_a_profile_file_may_not_take_a_named_profiles_name(run_wsshare, tmp_path):
+    data = json.loads(run_wsshare("profiles", "--template", "wine-8.0").stdout)
+    profile = tmp_path / "wine.json"
+    profile.write_text(json.dumps(data | {"name": "wine-8.0"}))
+    proc = run_wsshare("check", "--profile", str(profile), write(tmp_path, []))
+    assert proc.returncode == 2 and "is a named profile" in proc.stderr
+
+
+# -- --profile all -----------------------------------------------------------------------------
+
+
+def test_profile_all_tries_the_profiles_of_the_traces_platform(run_wsshare, tmp_path):
+    winsock = write(tmp_path, [ok(10, "WSASocket", 100)], "winsock.jsonl")
+    linux = write(tmp_path, [ok(10, "socket", 3), ok(10, "close", handle=3)], "linux.jsonl")
+    proc = run_wsshare("check", "--profile", "all", "--json", winsock, linux)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    tried = {}
+    for r in json.loads(proc.stdout)["results"]:
+        tried.setdefault(r["path"], set()).add(r["profile"])
+    winsock_profiles = {"documented", "windows", "wine-8.0", "reactos"}
+    assert tried[winsock] == winsock_profiles
+    assert tried[linux] and not tried[linux] & winsock_profiles
+
+
+def test_profile_all_fails_when_no_profile_accepts_a_trace(run_wsshare, tmp_path):
+    # closesocket's page does not list WSAEMFILE: no profile accepts it.
+    path = write(
+        tmp_path, [ok(10, "WSASocket", 100), err(10, "closesocket", "WSAEMFILE", handle=100)]
+    )
+    proc = run_wsshare("check", "--profile", "all", path)
+    assert proc.returncode == 1
+    assert "accepted by no profile" in proc.stdout
+    assert proc.stdout.strip().endswith("0 trace(s) accepted by some profile, 1 by none")
