@@ -61,7 +61,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     counts: dict[str, int] = {}
     for r in (*RULES, *LINUX_RULES):
         if r.id == LINUX_RULES[0].id:
-            print("\nLinux (the linux-scm-rights and linux-pidfd profiles):\n")
+            print("\nLinux (the linux, linux-scm-rights and linux-pidfd profiles):\n")
         counts[r.status] = counts.get(r.status, 0) + 1
         print(f"{r.id:<4} {r.status:<12} {r.statement}")
         if r.status == "implemented":

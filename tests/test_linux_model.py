@@ -260,6 +260,42 @@ def test_a_handoff_by_scm_rights_conforms(tmp_path):
     assert result.verdict == "conforms", result.violation
 
 
+# One program using both mechanisms: the parent sends its listener with SCM_RIGHTS, and
+# the child then pulls the parent's other socket with pidfd_getfd.
+BOTH = [
+    *HANDOFF[:9],
+    {"pid": 100, "call": "socket", "result": "ok", "value": 5, "socket": "socket:[21]"},
+    {
+        "pid": 101,
+        "call": "pidfd_getfd",
+        "args": {"source_pid": 100, "handle": 5},
+        "result": "ok",
+        "value": 0,
+        "socket": "socket:[21]",
+    },
+]
+
+
+def test_the_linux_profile_has_both_mechanisms(tmp_path):
+    # Before the `linux` profile, linux-pidfd was the only answer for a kernel with
+    # pidfd_getfd, and it rejects every SCM_RIGHTS trace at its first send.
+    handoff = _write(tmp_path, HANDOFF, "handoff.jsonl")
+    both = _write(tmp_path, BOTH, "both.jsonl")
+    linux = get_profile("linux")
+    assert linux.linux_handoff == {"scm_rights", "pidfd_getfd"}
+    assert check_file(handoff, linux).verdict == "conforms"
+    assert check_file(both, linux).verdict == "conforms"
+    refused = check_file(handoff, PIDFD)
+    assert (refused.verdict, refused.event_index) == ("violates", 6)
+    refused = check_file(both, SCM)
+    assert (refused.verdict, refused.event_index) == ("violates", 10)
+    # Both calls are offered to exploration under it.
+    sem = _sem(linux, running_at_start=2)
+    _, w = _run(sem, LinuxSocket(pid=1))
+    offered = {type(a) for a in sem.enabled(w)}
+    assert {SendFds, PidfdGetfd} <= offered
+
+
 def test_a_descriptor_that_survives_close_range_is_caught(tmp_path):
     events = [dict(e) for e in HANDOFF]
     events[-1] = {"pid": 101, "call": "close", "args": {"handle": 3}, "result": "ok"}
