@@ -123,6 +123,8 @@ class TraceEvent(_Strict):
                 value = self.args.get(bound)
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"close_range needs args.{bound}, a descriptor number")
+        if self.call == "connect" and not isinstance(self.args.get("unspec", False), bool):
+            raise ValueError("args.unspec must be true or false (a connect to AF_UNSPEC)")
         if self.pid is None and self.call not in ("peer_send", "peer_sees_close"):
             raise ValueError(f"field 'pid' is required for {self.call}")
         return self
@@ -142,6 +144,9 @@ class TraceEvent(_Strict):
             data.setdefault("info", None)
         if self.call in ("peer_send", "peer_sees_close"):
             data.setdefault("socket", 0)
+        if self.call == "connect" and data.pop("unspec", False):
+            # Linux: a connect to an AF_UNSPEC address is the model's connect_unspec.
+            data["call"] = "connect_unspec"
         if self.call == "close_range":
             # The observed range names numbers; which descriptors fall in it is for the
             # checker to work out from its binding.

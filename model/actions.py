@@ -246,18 +246,37 @@ class CallReturn(Frozen):
 # until the last descriptor or message in flight that refers to it is gone.
 
 
+# A socket's type as the Linux model tells them apart: connection-oriented (SOCK_STREAM,
+# SOCK_SEQPACKET) or connectionless (SOCK_DGRAM, SOCK_RAW). A trace that does not say
+# means "stream", as traces did before the type was recorded.
+SocketType = Literal["stream", "dgram"]
+
+
 class LinuxSocket(Frozen):
-    """socket(2): a fresh socket and a descriptor for it."""
+    """socket(2): a fresh socket of `type` and a descriptor for it."""
 
     call: Literal["socket"] = "socket"
     pid: Pid
+    type: SocketType = "stream"
 
 
 class Socketpair(Frozen):
-    """socketpair(2): two connected sockets; the result is the pair of descriptors."""
+    """socketpair(2): two connected sockets of `type`; the result is the pair of
+    descriptors."""
 
     call: Literal["socketpair"] = "socketpair"
     pid: Pid
+    type: SocketType = "stream"
+
+
+class ConnectUnspec(Frozen):
+    """connect(2) to an address whose sa_family is AF_UNSPEC: it dissolves a datagram
+    socket's association (and a TCP connection) rather than making one. A trace writes
+    it as `connect` with `args.unspec: true`."""
+
+    call: Literal["connect_unspec"] = "connect_unspec"
+    pid: Pid
+    handle: HandleArg
 
 
 class OpenOther(Frozen):
@@ -355,6 +374,7 @@ class PidfdGetfd(Frozen):
 LINUX_ACTION_TYPES: tuple[type[Frozen], ...] = (
     LinuxSocket,
     Socketpair,
+    ConnectUnspec,
     OpenOther,
     Close,
     Dup,
@@ -397,6 +417,7 @@ Action = Annotated[
     | CallReturn
     | LinuxSocket
     | Socketpair
+    | ConnectUnspec
     | OpenOther
     | Close
     | Dup

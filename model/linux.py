@@ -11,7 +11,7 @@ are shared with descriptors that are no socket; failures are errno values.
 `LinuxSemantics` offers the Linux actions only, so a Linux profile changes nothing for
 the Winsock profiles and their pinned counts, and a Winsock call in a Linux trace has
 no outcome (and the reverse: `Semantics.outcomes` gives Linux calls none). The rules
-L1..L12 are in `rules.LINUX_RULES` with their man pages.
+L1..L13 are in `rules.LINUX_RULES` with their man pages.
 
 Left out on purpose: blocking I/O (a close does not wake a blocked recv on Linux, unlike
 R35; data transfer does not change descriptor lifetime), so send, recv and the peer's
@@ -33,6 +33,7 @@ from .actions import (
     CloseRange,
     CloseSocket,
     Connect,
+    ConnectUnspec,
     Dup,
     Err,
     Exec,
@@ -56,6 +57,7 @@ from .actions import (
     SetCloexec,
     SetSockOpt,
     Socketpair,
+    SocketType,
     SpiStep,
     WSAAsyncSelect,
     WSACleanup,
@@ -156,6 +158,48 @@ _LINUX_CONNECTION: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno
 }
 
 
+# The same calls on a datagram socket (L13): connect names the default peer, from any
+# state and as often as the program likes; its failures are those of the address or the
+# route (a unix path that is missing, refused, of another type or connected elsewhere; no
+# route, a broadcast without SO_BROADCAST, a wrong family). No state is "listening":
+# listen fails. bind is as for a stream socket (a connected UDP socket was bound by its
+# connect, a socketpair end was not).
+_DATAGRAM_CONNECT_ERRORS: tuple[Errno, ...] = (
+    Errno.ECONNREFUSED,
+    Errno.ENOENT,
+    Errno.EPROTOTYPE,
+    Errno.EPERM,
+    Errno.EACCES,
+    Errno.ENETUNREACH,
+    Errno.EHOSTUNREACH,
+    Errno.EADDRNOTAVAIL,
+    Errno.EAFNOSUPPORT,
+    Errno.EINVAL,
+    # inet_dgram_connect binds an unbound socket to a port first; no port left is EAGAIN.
+    Errno.EAGAIN,
+)
+_LINUX_DATAGRAM: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno, ...]]] = {
+    "bind": _LINUX_CONNECTION["bind"],
+    "listen": {state: (Errno.EOPNOTSUPP,) for state in _LINUX_CONNECTION["listen"]},
+    "connect": {
+        "unbound": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+        "bound": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+        "connected": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+    },
+}
+
+# connect to AF_UNSPEC (L13): where the socket may be left. A UDP socket keeps its port
+# only if a bind chose it (udp_disconnect releases one its connect chose), a unix datagram
+# socket keeps whatever address it has; TCP does the same as UDP (tcp_disconnect drops a
+# connection or a listener). From "unbound" nothing is left to keep.
+_DISSOLVED: dict[ConnectionState, tuple[ConnectionState, ...]] = {
+    "unbound": ("unbound",),
+    "bound": ("bound", "unbound"),
+    "listening": ("bound", "unbound"),
+    "connected": ("bound", "unbound"),
+}
+
+
 class LinuxSemantics(Semantics):
     """The step relation of the Linux profiles (api granularity only)."""
 
@@ -184,6 +228,7 @@ class LinuxSemantics(Semantics):
                 Bind: self._linux_connection,  # type: ignore[dict-item]
                 Listen: self._linux_connection,  # type: ignore[dict-item]
                 Connect: self._linux_connection,  # type: ignore[dict-item]
+                ConnectUnspec: self._connect_unspec,  # type: ignore[dict-item]
                 Accept: self._linux_accept,  # type: ignore[dict-item]
             }
         )
@@ -240,6 +285,11 @@ class LinuxSemantics(Semantics):
                 yield LinuxSocket(pid=pid)
                 yield Socketpair(pid=pid)
                 yield OpenOther(pid=pid)
+                if c.has("connection"):
+                    # A datagram socket differs from a stream one only in the connection
+                    # calls, so it is made only where they are explored.
+                    yield LinuxSocket(pid=pid, type="dgram")
+                    yield Socketpair(pid=pid, type="dgram")
             handles = [d.handle for d in w.descriptors_of(pid)]
             bad = [NAMES_NOTHING] if errors else []
             for h in handles + bad:
@@ -253,6 +303,7 @@ class LinuxSemantics(Semantics):
                     yield Bind(pid=pid, handle=h)
                     yield Listen(pid=pid, handle=h)
                     yield Connect(pid=pid, handle=h)
+                    yield ConnectUnspec(pid=pid, handle=h)
                     yield Accept(pid=pid, handle=h)
                 if c.has("options"):
                     yield SetSockOpt(pid=pid, handle=h, value="set")
@@ -300,15 +351,20 @@ class LinuxSemantics(Semantics):
         return _add_descriptor(w, d), h
 
     def _new_object(
-        self, w: World, pid: int, kind: ObjectKind, state: ConnectionState = "unbound"
+        self,
+        w: World,
+        pid: int,
+        kind: ObjectKind,
+        state: ConnectionState = "unbound",
+        type: SocketType = "stream",
     ) -> tuple[World, int] | None:
         if len(w.sockets) >= self.config.max_sockets:
             return None
-        s = UnderlyingSocket(id=len(w.sockets), creator=pid, kind=kind, state=state)
+        s = UnderlyingSocket(id=len(w.sockets), creator=pid, kind=kind, state=state, type=type)
         return w.model_copy(update={"sockets": (*w.sockets, s)}), s.id
 
     def _socket(self, w: World, a: LinuxSocket) -> list[Outcome]:
-        made = self._new_object(w, a.pid, "socket")
+        made = self._new_object(w, a.pid, "socket", type=a.type)
         added = made and self._add(made[0], a.pid, made[1], "created")
         return [Outcome(Ok(value=added[1]), added[0], ("L1",))] if added else []
 
@@ -320,7 +376,7 @@ class LinuxSemantics(Semantics):
     def _socketpair(self, w: World, a: Socketpair) -> list[Outcome]:
         handles: list[int] = []
         for _ in range(2):
-            made = self._new_object(w, a.pid, "socket", "connected")
+            made = self._new_object(w, a.pid, "socket", "connected", a.type)
             added = made and self._add(made[0], a.pid, made[1], "created")
             if not added:
                 return []
@@ -479,6 +535,8 @@ class LinuxSemantics(Semantics):
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
         _, s = found
+        if s.type == "dgram" and a.call != "bind":
+            return self._datagram(w, a, s)
         outcomes = []
         for target in _LINUX_CONNECTION[a.call][s.state]:
             if isinstance(target, Errno):
@@ -492,6 +550,41 @@ class LinuxSemantics(Semantics):
             outcomes.append(Outcome(Err(error=Errno.EINPROGRESS), connected, ("R28", "L12")))
         return outcomes
 
+    def _datagram(self, w: World, a: Listen | Connect, s: UnderlyingSocket) -> list[Outcome]:
+        """listen and connect on a datagram socket (L13): listen has nothing to do
+        (EOPNOTSUPP); connect sets or replaces the default peer, whatever the socket's
+        state, and a failed one leaves the old peer, though a UDP socket that had no
+        port has one by then (inet_dgram_connect binds before it routes)."""
+        outcomes = []
+        for target in _LINUX_DATAGRAM[a.call][s.state]:
+            if isinstance(target, Errno):
+                outcomes.append(Outcome(Err(error=target), w, ("L13",)))
+                if a.call == "connect" and s.state == "unbound" and target != Errno.EAGAIN:
+                    bound = _put_socket(w, s.model_copy(update={"state": "bound"}))
+                    outcomes.append(Outcome(Err(error=target), bound, ("L13", "R28")))
+            else:
+                after = _put_socket(w, s.model_copy(update={"state": target}))
+                outcomes.append(Outcome(Ok(), after, ("L13", "R28")))
+        return outcomes
+
+    def _connect_unspec(self, w: World, a: ConnectUnspec) -> list[Outcome]:
+        """connect to AF_UNSPEC (L13): a datagram socket loses its default peer and
+        keeps its address only if it had one before connecting; a TCP socket drops its
+        connection or listener the same way, while a unix stream socket refuses the
+        address (EINVAL). The model does not tell TCP from unix stream, so a stream
+        socket may do either."""
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        outcomes = []
+        for target in _DISSOLVED[s.state]:
+            after = _put_socket(w, s.model_copy(update={"state": target}))
+            outcomes.append(Outcome(Ok(), after, ("L13", "R28")))
+        if s.type == "stream":
+            outcomes.append(Outcome(Err(error=Errno.EINVAL), w, ("L13",)))
+        return outcomes
+
     def _linux_accept(self, w: World, a: Accept) -> list[Outcome]:
         """accept on a listening socket makes a connected socket and its descriptor
         (L1, R28); with no connection queued on a nonblocking listener, or on a signal,
@@ -500,6 +593,9 @@ class LinuxSemantics(Semantics):
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
         _, s = found
+        if s.type == "dgram":
+            # A datagram socket has no connections to accept (accept(2), L13).
+            return self._unchanged(w, Errno.EOPNOTSUPP, "L13")
         if s.state != "listening":
             return self._unchanged(w, Errno.EINVAL, "R28")
         outcomes = [Outcome(Err(error=e), w, ("L12",)) for e in (Errno.EAGAIN, Errno.EINTR)]

@@ -17,13 +17,18 @@ from wsshare.model import (
     Errno,
     LinuxSemantics,
     Semantics,
+    describe_result,
     explore,
     get_profile,
     make_semantics,
 )
 from wsshare.model.actions import (
+    Accept,
+    Bind,
     Close,
     CloseRange,
+    Connect,
+    ConnectUnspec,
     Dup,
     Err,
     Exec,
@@ -201,8 +206,65 @@ def test_a_number_that_names_nothing_is_ebadf_and_a_pipe_is_not_a_socket():
     assert refused.result == Err(error=Errno.ENOTSOCK)
 
 
+def _results(sem, w, action):
+    return {(describe_result(o.result), o.world.sockets[0].state) for o in sem.outcomes(w, action)}
+
+
+def test_a_datagram_socket_reconnects_dissolves_and_has_no_listen():
+    # L13: glibc's resolver connects one UDP socket to each name server in turn, and to
+    # AF_UNSPEC between them; a stream socket would be EISCONN at the second connect.
+    sem = _sem(families=frozenset({"create", "close", "connection"}))
+    _, w = _run(sem, LinuxSocket(pid=1, type="dgram"))
+    assert w.sockets[0].type == "dgram"
+    connected = {("OK", "connected")}
+    assert connected <= _results(sem, w, Connect(pid=1, handle=1))
+    (w,) = [o.world for o in sem.outcomes(w, Connect(pid=1, handle=1)) if o.result == Ok()]
+    # Again from "connected": a new default peer, never EISCONN.
+    again = _results(sem, w, Connect(pid=1, handle=1))
+    assert connected <= again and not any("EISCONN" in r for r, _ in again)
+    # AF_UNSPEC dissolves it: the port stays only if a bind chose it.
+    assert _results(sem, w, ConnectUnspec(pid=1, handle=1)) == {("OK", "bound"), ("OK", "unbound")}
+    for call in (Listen(pid=1, handle=1), Accept(pid=1, handle=1)):
+        assert _results(sem, w, call) == {("EOPNOTSUPP (95)", "connected")}
+    # A failed connect of an unbound UDP socket leaves it bound (inet_dgram_connect binds
+    # first); a unix datagram socket stays unbound.
+    _, fresh = _run(sem, LinuxSocket(pid=1, type="dgram"))
+    failed = _results(sem, fresh, Connect(pid=1, handle=1))
+    assert {("ENETUNREACH (101)", "unbound"), ("ENETUNREACH (101)", "bound")} <= failed
+    (bound,) = [o.world for o in sem.outcomes(fresh, Bind(pid=1, handle=1)) if o.result == Ok()]
+    assert _results(sem, bound, ConnectUnspec(pid=1, handle=1)) == {
+        ("OK", "bound"),
+        ("OK", "unbound"),
+    }
+
+
+def test_a_stream_socket_keeps_its_connection_rules_and_may_refuse_af_unspec():
+    sem = _sem(families=frozenset({"create", "close", "connection"}), max_sockets=2)
+    _, w = _run(sem, Socketpair(pid=1))
+    assert _results(sem, w, Connect(pid=1, handle=1)) == {("EISCONN (106)", "connected")}
+    # TCP drops the connection; a unix stream socket (as here) refuses AF_UNSPEC.
+    assert _results(sem, w, ConnectUnspec(pid=1, handle=1)) == {
+        ("OK", "bound"),
+        ("OK", "unbound"),
+        ("EINVAL (22)", "connected"),
+    }
+    _, w = _run(sem, Socketpair(pid=1, type="dgram"))
+    assert {w.sockets[0].type, w.sockets[1].type} == {"dgram"}
+    assert ("OK", "connected") in _results(sem, w, Connect(pid=1, handle=1))
+
+
+def test_datagram_sockets_keep_every_invariant_under_exploration():
+    # Made only where the connection calls are explored, so linux.json's pinned counts
+    # (no connection family) stay as they were.
+    config = {"processes": 1, "max_handles": 1, "max_sockets": 1}
+    space = explore(_sem(families=frozenset({"create", "close", "connection"}), **config))
+    assert space.complete and not space.violations
+    states = {(s.type, s.state) for w in space.worlds for s in w.sockets}
+    assert {("dgram", "connected"), ("dgram", "bound"), ("stream", "listening")} <= states
+
+
 def test_linux_rules_are_cited_and_name_existing_code():
-    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 13)]
+    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 14)]
     for r in LINUX_RULES:
         assert RULES_BY_ID[r.id] is r and r.statement.endswith(".")
         assert all(link.startswith("https://man7.org/") for link in r.source_links())
@@ -294,6 +356,51 @@ def test_the_linux_profile_has_both_mechanisms(tmp_path):
     _, w = _run(sem, LinuxSocket(pid=1))
     offered = {type(a) for a in sem.enabled(w)}
     assert {SendFds, PidfdGetfd} <= offered
+
+
+# sshd's name lookups (glibc's resolver): one UDP socket connected to a name server, to
+# AF_UNSPEC, to the next ones; listen on it is EOPNOTSUPP.
+RESOLVER = [
+    {"pid": 200, "call": "socket", "args": {"type": "dgram"}, "result": "ok", "value": 3},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3, "unspec": True}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {
+        "pid": 200,
+        "call": "listen",
+        "args": {"handle": 3},
+        "result": "error",
+        "error": "EOPNOTSUPP",
+    },
+    {"pid": 200, "call": "close", "args": {"handle": 3}, "result": "ok"},
+]
+
+
+def test_a_udp_socket_reconnects_and_an_untyped_socket_still_means_stream(tmp_path):
+    result = check_file(_write(tmp_path, RESOLVER), SCM)
+    assert result.verdict == "conforms", result.violation
+    assert "L13" in result.rules_exercised
+    # A trace without the type and the AF_UNSPEC flag (every trace before they were
+    # recorded) still means what it meant, and gets the verdict it got: a stream socket,
+    # connected twice (EISCONN).
+    untyped = [
+        {**e, "args": {k: v for k, v in e["args"].items() if k not in ("type", "unspec")}}
+        for e in RESOLVER
+    ]
+    old = check_file(_write(tmp_path, untyped, "untyped.jsonl"), SCM)
+    assert (old.verdict, old.event_index, old.rule_ids) == ("violates", 2, ["L12"])
+    # And a stream socket's listen is no EOPNOTSUPP.
+    stream = [{**e, "args": {"type": "stream"}} if e["call"] == "socket" else e for e in RESOLVER]
+    stream = [e for e in stream if e["call"] != "connect"]
+    assert check_file(_write(tmp_path, stream, "stream.jsonl"), SCM).event_index == 1
+
+
+def test_unspec_must_be_a_boolean(tmp_path):
+    bad = [RESOLVER[0], {**RESOLVER[2], "args": {"handle": 3, "unspec": "yes"}}]
+    with pytest.raises(TraceError, match=r"args\.unspec must be true or false") as caught:
+        check_file(_write(tmp_path, bad), SCM)
+    assert caught.value.line == 3
 
 
 def test_a_descriptor_that_survives_close_range_is_caught(tmp_path):

@@ -101,6 +101,44 @@ def test_record_a_python_handoff(strace, tmp_path):
     assert result.verdict == "conforms", result
 
 
+# glibc's resolver in sshd, cut down: one UDP socket connected to several name servers
+# in turn, with a connect to AF_UNSPEC (which dissolves the association) between them.
+RESOLVER = """\
+import ctypes, errno, socket
+libc = ctypes.CDLL(None, use_errno=True)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.connect(("127.0.0.1", 53))
+s.connect(("127.0.0.2", 53))
+assert libc.connect(s.fileno(), bytes(16), 16) == 0  # sa_family 0: AF_UNSPEC
+s.connect(("127.0.0.3", 53))
+try:
+    s.listen(1)
+except OSError as e:
+    assert e.errno == errno.EOPNOTSUPP
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.close()
+"""
+
+
+def test_record_a_udp_socket_that_reconnects(strace, tmp_path):
+    program = tmp_path / "resolver.py"
+    program.write_text(RESOLVER)
+    out = tmp_path / "resolver.jsonl"
+    assert main(["record", "linux", "-o", str(out), "--", PYTHON, str(program)]) == 0
+    events = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    assert [e["args"] for e in events if e["call"] in ("socket", "socketpair")] == [
+        {"type": "dgram"},
+        {"type": "dgram"},
+    ]
+    connects = [e for e in events if e["call"] == "connect"]
+    assert [bool(e["args"].get("unspec")) for e in connects] == [False, False, True, False]
+    assert all(e["result"] == "ok" for e in connects)
+    # "violates L12" (EISCONN at the second connect) before sockets had a type.
+    result = check_file(str(out), get_profile("linux-scm-rights"))
+    assert result.verdict == "conforms", result.violation
+    assert "L13" in result.rules_exercised
+
+
 def test_a_command_that_hangs_is_stopped(strace, tmp_path):
     start = time.perf_counter()
     out = tmp_path / "t.jsonl"

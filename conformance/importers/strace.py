@@ -135,6 +135,17 @@ _YY_MESSAGE = (
     "socket connects; re-record with --decode-fds=path,pidfd"
 )
 _CLONE_FLAGS = re.compile(r"flags=(?P<flags>[A-Za-z0-9_|]+)")
+# The model tells connection-oriented sockets from connectionless ones (L13).
+_SOCKET_TYPES = {
+    "SOCK_STREAM": "stream",
+    "SOCK_SEQPACKET": "stream",
+    "SOCK_DGRAM": "dgram",
+    "SOCK_RAW": "dgram",
+    "SOCK_RDM": "dgram",
+    "SOCK_PACKET": "dgram",
+}
+# How strace prints a sockaddr whose family is AF_UNSPEC.
+_UNSPEC = "{sa_family=AF_UNSPEC"
 
 
 class _Malformed(Exception):
@@ -784,13 +795,43 @@ class Replay:
             proc.fds.clear()
             self.emit(proc, proc.pid, rec.time, "process_exit")
 
+    def socket_type(self, proc: Proc, call: Syscall, flags: str) -> str | None:
+        """The model's socket type ("stream" or "dgram") from the type argument
+        (SOCK_DGRAM|SOCK_CLOEXEC, ...); None, with a warning, for a type the model does
+        not know (the socket stays untracked)."""
+        for part in flags.split("|"):
+            found = _SOCKET_TYPES.get(part.strip())
+            if found is not None:
+                return found
+        self.summary.warnings.append(
+            f"line {call.line}: pid {proc.pid} makes a socket of type {flags!r}, neither "
+            "connection-oriented (SOCK_STREAM, SOCK_SEQPACKET) nor connectionless "
+            "(SOCK_DGRAM, SOCK_RAW); it is left untracked, and so are its calls"
+        )
+        self.skip()
+        return None
+
     def on_socket(self, proc: Proc, call: Syscall) -> None:
         if not call.ok:
             return
         seen = self.created(call)
-        cloexec = "SOCK_CLOEXEC" in split_args(call.args)[1] if call.args else False
+        args = split_args(call.args)
+        if len(args) < 2:
+            raise _Malformed("args", "socket(...) without its domain and type")
+        kind = self.socket_type(proc, call, args[1])
+        if kind is None:
+            return
+        cloexec = "SOCK_CLOEXEC" in args[1]
         fd = self.new_fd(proc, call.int_value(), seen, seen, cloexec)
-        self.emit(proc, call.tid, call.time, "socket", value=call.int_value(), socket=fd.ident)
+        self.emit(
+            proc,
+            call.tid,
+            call.time,
+            "socket",
+            args={"type": kind},
+            value=call.int_value(),
+            socket=fd.ident,
+        )
         if cloexec:
             self.set_cloexec(proc, call, call.int_value(), fd, True)
 
@@ -825,6 +866,9 @@ class Replay:
         ends = fd_list(args[3])
         if len(ends) != 2 or any(e.deco is None for e in ends):
             raise _Malformed("args", "socketpair's result is not two decoded descriptors")
+        kind = self.socket_type(proc, call, args[1])
+        if kind is None:
+            return
         cloexec = "SOCK_CLOEXEC" in args[1]
         fds = [self.new_fd(proc, e.fd, e.deco or "", e.deco or "", cloexec) for e in ends]
         self.emit(
@@ -832,6 +876,7 @@ class Replay:
             call.tid,
             call.time,
             "socketpair",
+            args={"type": kind},
             value=[e.fd for e in ends],
             sockets=[f.ident for f in fds],
         )
@@ -870,18 +915,22 @@ class Replay:
         self.set_cloexec(proc, call, call.int_value(), fd, True)
 
     def on_simple(self, proc: Proc, call: Syscall) -> None:
-        """bind, listen, connect: one descriptor in, a result out."""
+        """bind, listen, connect: one descriptor in, a result out. A connect to an
+        AF_UNSPEC address (which dissolves a datagram socket's association) says so."""
         arg = first_fd(call.args)
         fd = self.tracked(proc, arg)
         if fd is None:
             self.skip()
             return
+        args: dict[str, Any] = {"handle": arg.fd}
+        if call.name == "connect" and _UNSPEC in call.args:
+            args["unspec"] = True
         self.emit(
             proc,
             call.tid,
             call.time,
             call.name,
-            args={"handle": arg.fd},
+            args=args,
             socket=fd.ident,
             **self.result(call),
         )
