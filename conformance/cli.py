@@ -563,7 +563,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "rules",
-        help="the fifty rules and the Linux rules L1..L13: sources, what implements them",
+        help="the fifty rules and the Linux rules L1..L14: sources, what implements them",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_rules)

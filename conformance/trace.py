@@ -97,6 +97,11 @@ class TraceEvent(_Strict):
     sockets: list[str] | None = Field(
         None, description="(Linux) the identities of the descriptors in a list `value`"
     )
+    channel: str | None = Field(
+        None,
+        description="(Linux) on send_fds and recv_fds, an identity of the connection the "
+        "message travels on (the receiving socket); messages on two channels queue apart",
+    )
     info_digest: str | None = Field(None, description="digest of the WSAPROTOCOL_INFO bytes")
 
     @model_validator(mode="after")
@@ -123,6 +128,8 @@ class TraceEvent(_Strict):
                 value = self.args.get(bound)
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"close_range needs args.{bound}, a descriptor number")
+        if self.channel is not None and self.call not in ("send_fds", "recv_fds"):
+            raise ValueError("field 'channel' belongs to send_fds and recv_fds only")
         if self.call == "connect" and not isinstance(self.args.get("unspec", False), bool):
             raise ValueError("args.unspec must be true or false (a connect to AF_UNSPEC)")
         if self.pid is None and self.call not in ("peer_send", "peer_sees_close"):

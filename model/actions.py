@@ -343,22 +343,26 @@ class CloseRange(Frozen):
 
 
 class SendFds(Frozen):
-    """sendmsg(2) with SCM_RIGHTS: the descriptors `handles` travel to process `to`."""
+    """sendmsg(2) with SCM_RIGHTS: the descriptors `handles` travel to process `to` on
+    connection `channel` (a checker numbers the connections a trace names; 0 is the one
+    of a trace that names none)."""
 
     call: Literal["send_fds"] = "send_fds"
     pid: Pid
     to: Pid
     handles: tuple[HandleArg, ...]
+    channel: NonNegativeInt = 0
 
 
 class RecvFds(Frozen):
-    """recvmsg(2) of the oldest SCM_RIGHTS message from `sender`: one new descriptor per
-    descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
+    """recvmsg(2) of the oldest SCM_RIGHTS message from `sender` on connection
+    `channel`: one new descriptor per descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
 
     call: Literal["recv_fds"] = "recv_fds"
     pid: Pid
     sender: Pid
     cloexec: bool = False
+    channel: NonNegativeInt = 0
 
 
 class PidfdGetfd(Frozen):

@@ -11,7 +11,7 @@ are shared with descriptors that are no socket; failures are errno values.
 `LinuxSemantics` offers the Linux actions only, so a Linux profile changes nothing for
 the Winsock profiles and their pinned counts, and a Winsock call in a Linux trace has
 no outcome (and the reverse: `Semantics.outcomes` gives Linux calls none). The rules
-L1..L13 are in `rules.LINUX_RULES` with their man pages.
+L1..L14 are in `rules.LINUX_RULES` with their man pages.
 
 Left out on purpose: blocking I/O (a close does not wake a blocked recv on Linux, unlike
 R35; data transfer does not change descriptor lifetime), so send, recv and the peer's
@@ -324,7 +324,11 @@ class LinuxSemantics(Semantics):
                 if "scm_rights" in handoff:
                     for ch in w.channels:
                         if ch.dst == pid:
-                            yield RecvFds(pid=pid, sender=ch.src)
+                            # (exploration sends on channel 0 only: one connection per
+                            # pair keeps the graph small; more are for traces)
+                            queued = {m.channel for m in ch.messages if isinstance(m, FdsMessage)}
+                            for channel in sorted(queued):
+                                yield RecvFds(pid=pid, sender=ch.src, channel=channel)
         if c.has("connection"):
             for s in w.sockets:
                 yield PeerSeesClose(socket=s.id)
@@ -478,7 +482,8 @@ class LinuxSemantics(Semantics):
 
     def _send_fds(self, w: World, a: SendFds) -> list[Outcome]:
         """SCM_RIGHTS: the message takes a reference to each description, so the sender
-        may close its descriptors at once (L7); nothing binds it to a receiver (L11)."""
+        may close its descriptors at once (L7); nothing binds it to a receiver (L11); it
+        queues behind the messages sent before it on its connection (L14)."""
         if "scm_rights" not in self.profile.linux_handoff or not a.handles:
             return []
         receiver = w.process(a.to)
@@ -490,21 +495,32 @@ class LinuxSemantics(Semantics):
         queued = w.channel(a.pid, a.to)
         if len(queued) >= self.config.channel_capacity:
             return []
-        message = FdsMessage(sockets=tuple(d.socket for d in sent if d is not None))
+        message = FdsMessage(
+            sockets=tuple(d.socket for d in sent if d is not None), channel=a.channel
+        )
         w = _put_channel(w, a.pid, a.to, (*queued, message))
-        return [Outcome(Ok(), w, ("L7", "L11"))]
+        return [Outcome(Ok(), w, ("L7", "L11", "L14"))]
 
     def _recv_fds(self, w: World, a: RecvFds) -> list[Outcome]:
-        """The oldest message's descriptions become new descriptors of the receiver, at
-        the lowest free numbers in order (L8, L1); the message's references become
-        theirs."""
+        """The oldest message on the connection (L14): its descriptions become new
+        descriptors of the receiver, at the lowest free numbers in order (L8, L1); the
+        message's references become theirs. Messages on other connections wait."""
         if "scm_rights" not in self.profile.linux_handoff:
             return []
         queued = w.channel(a.sender, a.pid)
-        if not queued or not isinstance(queued[0], FdsMessage):
+        at = next(
+            (
+                i
+                for i, m in enumerate(queued)
+                if isinstance(m, FdsMessage) and m.channel == a.channel
+            ),
+            None,
+        )
+        if at is None:
             return []
-        message = queued[0]
-        w = _put_channel(w, a.sender, a.pid, queued[1:])
+        message = queued[at]
+        assert isinstance(message, FdsMessage)
+        w = _put_channel(w, a.sender, a.pid, (*queued[:at], *queued[at + 1 :]))
         handles = []
         for sid in message.sockets:
             added = self._add(w, a.pid, sid, "received", a.cloexec)
@@ -512,7 +528,7 @@ class LinuxSemantics(Semantics):
                 return []
             w, h = added
             handles.append(h)
-        return [Outcome(Ok(value=tuple(handles)), w, ("L8", "L1", "R26"))]
+        return [Outcome(Ok(value=tuple(handles)), w, ("L8", "L1", "R26", "L14"))]
 
     def _pidfd_getfd(self, w: World, a: PidfdGetfd) -> list[Outcome]:
         """The caller pulls a copy of another process's descriptor, which that process

@@ -590,6 +590,17 @@ LINUX_RULES: tuple[Rule, ...] = (
         "LinuxSemantics._connect_unspec",
         "LinuxSemantics._linux_accept",
     ),
+    # socket(2): SOCK_STREAM and SOCK_SEQPACKET are sequenced; unix(7): unix datagram
+    # sockets "don't reorder datagrams". The queue is the receiving socket's.
+    _impl(
+        "L14",
+        "An SCM_RIGHTS message waits in the queue of the socket it was sent to, behind "
+        "what was sent there before; each connection has a queue of its own, so messages "
+        "on two connections between the same processes arrive independently.",
+        ("MAN-UNIX", "MAN-SOCKET"),
+        "LinuxSemantics._send_fds",
+        "LinuxSemantics._recv_fds",
+    ),
 )
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in (*RULES, *LINUX_RULES)}

@@ -215,6 +215,10 @@ class FdsMessage(Frozen):
 
     kind: Literal["fds"] = "fds"
     sockets: tuple[SocketId, ...]
+    # The connection it travels on (L14): messages between the same two processes on
+    # different channels queue apart. A number with no meaning but its identity; 0 when
+    # the trace names none, so that one queue per ordered pair of processes remains.
+    channel: NonNegativeInt = 0
 
 
 Message = Annotated[

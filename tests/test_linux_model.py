@@ -116,6 +116,29 @@ def test_a_message_in_flight_keeps_the_socket_after_the_sender_closes():
     assert not w.sockets[0].open and sem.outcomes(w, PeerSeesClose(socket=0))
 
 
+def test_two_connections_between_the_same_processes_queue_apart():
+    # L14: a message waits on its own connection; another connection's message, sent
+    # later, may be received first. On one connection the order is kept.
+    sem = _sem(processes=2, running_at_start=2, max_sockets=2, max_handles=3, channel_capacity=3)
+    _, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        LinuxSocket(pid=1),
+        SendFds(pid=1, to=2, handles=(1,), channel=1),
+        SendFds(pid=1, to=2, handles=(2,), channel=2),
+        SendFds(pid=1, to=2, handles=(2,), channel=1),
+    )
+    offered = {a for a in sem.enabled(w) if isinstance(a, RecvFds)}
+    assert {a.channel for a in offered} == {1, 2}
+    (first,), w2 = _run(sem, RecvFds(pid=2, sender=1, channel=2), world=w)
+    assert first == Ok(value=(1,)) and [d.socket for d in w2.descriptors_of(2)] == [1]
+    _, w3 = _run(
+        sem, RecvFds(pid=2, sender=1, channel=1), RecvFds(pid=2, sender=1, channel=1), world=w2
+    )
+    assert [d.socket for d in w3.descriptors_of(2)] == [1, 0, 1]
+    assert sem.outcomes(w3, RecvFds(pid=2, sender=1, channel=1)) == []
+
+
 def test_an_unreceived_message_dies_with_its_receiver():
     sem = _sem(processes=2, running_at_start=2)
     _, w = _run(
@@ -264,7 +287,7 @@ def test_datagram_sockets_keep_every_invariant_under_exploration():
 
 
 def test_linux_rules_are_cited_and_name_existing_code():
-    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 14)]
+    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 15)]
     for r in LINUX_RULES:
         assert RULES_BY_ID[r.id] is r and r.statement.endswith(".")
         assert all(link.startswith("https://man7.org/") for link in r.source_links())
@@ -401,6 +424,74 @@ def test_unspec_must_be_a_boolean(tmp_path):
     with pytest.raises(TraceError, match=r"args\.unspec must be true or false") as caught:
         check_file(_write(tmp_path, bad), SCM)
     assert caught.value.line == 3
+
+
+# multiprocessing's send_handle over two Pipe()s between one parent and one worker: the
+# worker reads the second pipe first. `channel` names the receiving socket of each.
+TWO_PIPES = [
+    {"pid": 300, "call": "socketpair", "result": "ok", "value": [3, 4]},
+    {"pid": 300, "call": "socketpair", "result": "ok", "value": [5, 6]},
+    {"pid": 300, "call": "socket", "result": "ok", "value": 7, "socket": "socket:[70]"},
+    {"pid": 300, "call": "socket", "result": "ok", "value": 8, "socket": "socket:[80]"},
+    {"pid": 300, "call": "fork", "args": {"child": 301}, "result": "ok"},
+    {
+        "pid": 300,
+        "call": "send_fds",
+        "args": {"to": 301, "handles": [7]},
+        "result": "ok",
+        "sockets": ["socket:[70]"],
+        "channel": "socket:[4]",
+    },
+    {
+        "pid": 300,
+        "call": "send_fds",
+        "args": {"to": 301, "handles": [8]},
+        "result": "ok",
+        "sockets": ["socket:[80]"],
+        "channel": "socket:[6]",
+    },
+    {
+        "pid": 301,
+        "call": "recv_fds",
+        "args": {"sender": 300},
+        "result": "ok",
+        "value": [9],
+        "sockets": ["socket:[80]"],
+        "channel": "socket:[6]",
+    },
+    {
+        "pid": 301,
+        "call": "recv_fds",
+        "args": {"sender": 300},
+        "result": "ok",
+        "value": [10],
+        "sockets": ["socket:[70]"],
+        "channel": "socket:[4]",
+    },
+]
+
+
+def test_messages_on_two_channels_are_received_in_either_order(tmp_path):
+    result = check_file(_write(tmp_path, TWO_PIPES), SCM)
+    assert result.verdict == "conforms", result.violation
+    assert "L14" in result.rules_exercised
+    # A trace without channels (as before they were recorded) has one queue per pair
+    # of processes, as it had: the first receive must get socket:[70].
+    unnamed = [{k: v for k, v in e.items() if k != "channel"} for e in TWO_PIPES]
+    old = check_file(_write(tmp_path, unnamed, "unnamed.jsonl"), SCM)
+    assert (old.verdict, old.event_index) == ("violates", 7)
+    # On one channel the order is kept: the same receives on one channel violate.
+    one = [{**e, "channel": "socket:[4]"} if "channel" in e else e for e in TWO_PIPES]
+    assert check_file(_write(tmp_path, one, "one.jsonl"), SCM).event_index == 7
+    # A receive on a channel nothing was sent on has nothing to take.
+    lost = [*TWO_PIPES[:7], {**TWO_PIPES[7], "channel": "socket:[99]"}]
+    assert check_file(_write(tmp_path, lost, "lost.jsonl"), SCM).event_index == 7
+
+
+def test_a_channel_belongs_to_messages_only(tmp_path):
+    bad = [{**HANDOFF[0], "channel": "socket:[4]"}]
+    with pytest.raises(TraceError, match="'channel' belongs to send_fds and recv_fds"):
+        check_file(_write(tmp_path, bad), SCM)
 
 
 def test_a_descriptor_that_survives_close_range_is_caught(tmp_path):

@@ -139,6 +139,52 @@ def test_record_a_udp_socket_that_reconnects(strace, tmp_path):
     assert "L13" in result.rules_exercised
 
 
+# CPython multiprocessing handing two sockets to one worker over two Pipe()s (send_handle,
+# SCM_RIGHTS); the worker reads the second pipe first.
+TWO_PIPES = """\
+import multiprocessing as mp, socket
+from multiprocessing import reduction
+
+def worker(first, second):
+    b = socket.socket(fileno=reduction.recv_handle(second))
+    a = socket.socket(fileno=reduction.recv_handle(first))
+    a.close()
+    b.close()
+
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    ours1, theirs1 = ctx.Pipe()
+    ours2, theirs2 = ctx.Pipe()
+    a, b = socket.socket(), socket.socket()
+    p = ctx.Process(target=worker, args=(theirs1, theirs2))
+    p.start()
+    reduction.send_handle(ours1, a.fileno(), p.pid)
+    reduction.send_handle(ours2, b.fileno(), p.pid)
+    a.close()
+    b.close()
+    p.join()
+    assert p.exitcode == 0
+"""
+
+
+def test_record_two_connections_between_the_same_processes(strace, tmp_path):
+    program = tmp_path / "two_pipes.py"
+    program.write_text(TWO_PIPES)
+    out = tmp_path / "two_pipes.jsonl"
+    assert main(["record", "linux", "-o", str(out), "--", PYTHON, str(program)]) == 0
+    events = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    sends = [e for e in events if e["call"] == "send_fds"]
+    recvs = [e for e in events if e["call"] == "recv_fds"]
+    assert len(sends) == len(recvs) == 2
+    # Each message's two events name its queue, and the two queues differ.
+    assert {e["channel"] for e in sends} == {e["channel"] for e in recvs}
+    assert sends[0]["channel"] != sends[1]["channel"]
+    assert recvs[0]["sockets"] == sends[1]["sockets"]  # the second pipe read first
+    # "violates R26, L1, L8" with one queue per pair of processes.
+    result = check_file(str(out), get_profile("linux-scm-rights"))
+    assert result.verdict == "conforms", result.violation
+
+
 def test_a_command_that_hangs_is_stopped(strace, tmp_path):
     start = time.perf_counter()
     out = tmp_path / "t.jsonl"

@@ -186,6 +186,19 @@ def test_socket_types_and_af_unspec_are_written():
     assert any("0x20 /* SOCK_??? */" in w for w in summary.warnings)
 
 
+def test_each_message_names_the_socket_it_queues_on():
+    # Two socketpairs between the same parent and child; the child reads the second
+    # one's message first. Both events of a message name the receiving socket (L14).
+    evs = events("two-channels.log")
+    moved = [(e["call"], e["sockets"], e.get("channel")) for e in evs if "fds" in e["call"]]
+    assert moved == [
+        ("send_fds", ["socket:[9005]"], "socket:[9002]"),
+        ("send_fds", ["socket:[9006]"], "socket:[9004]"),
+        ("recv_fds", ["socket:[9006]"], "socket:[9004]"),
+        ("recv_fds", ["socket:[9005]"], "socket:[9002]"),
+    ]
+
+
 def test_lines_without_a_pid_need_the_root_pid():
     with pytest.raises(TraceError) as caught:
         events("stderr-format.log")
@@ -251,6 +264,7 @@ def test_split_args_respects_quotes_brackets_and_decorations():
         "close-range.log",
         "pidfd.log",
         "udp-resolver.log",
+        "two-channels.log",
     ],
 )
 def test_written_traces_are_valid(tmp_path, name):
@@ -276,6 +290,9 @@ def test_written_traces_are_valid(tmp_path, name):
         # AF_UNSPEC connect between (L13); was "violates L12" (EISCONN) before sockets had
         # a type.
         ("udp-resolver.log", "linux-scm-rights", "conforms", [], None),
+        # Two connections between one pair of processes, read in the other order (L14);
+        # was "violates R26, L1, L8" with one queue per pair of processes.
+        ("two-channels.log", "linux-scm-rights", "conforms", [], None),
         # A kernel that kept a close-on-exec socket open across exec: strace shows the
         # later close succeed; the importer writes it rather than dropping it as a close
         # of an unknown descriptor, and the model says the number names nothing (L2).

@@ -457,6 +457,7 @@ class _Send:
     ok: bool = False
     receiver: int | None = None  # the receiving process
     receive_line: int | None = None
+    channel: str | None = None  # the socket it was received from (its queue, L14)
 
 
 @dataclass
@@ -465,6 +466,7 @@ class _Receive:
     tid: int
     key: tuple[str, ...]
     pid: int | None = None
+    via: str | None = None  # strace's identity of the socket received from
 
 
 def _key(fds: list[FdArg]) -> tuple[str, ...]:
@@ -522,7 +524,7 @@ def pair_messages(path: Path, root_pid: int | None = None) -> Pairing:
         if rec.name == "recvmsg" and rec.ok and "SCM_RIGHTS" in rec.args:
             fds = _scm(rec)
             if fds:
-                r = _Receive(rec.line, rec.tid, _key(fds), tgid.get(rec.tid))
+                r = _Receive(rec.line, rec.tid, _key(fds), tgid.get(rec.tid), _via(rec))
                 receives.append(r)
                 if r.pid is None:
                     unresolved[rec.tid].append(r)
@@ -558,7 +560,7 @@ def pair_messages(path: Path, root_pid: int | None = None) -> Pairing:
             unsent += 1
             continue
         s = q.popleft()
-        s.receiver, s.receive_line = r.pid, r.line
+        s.receiver, s.receive_line, s.channel = r.pid, r.line, r.via
         by_receive[r.line] = s
     return Pairing(
         {s.entry_line: s for s in sends},
@@ -579,6 +581,15 @@ def _pass1_line(raw: str) -> bool:
         or "resumed>" in raw
         or "<unfinished" in raw
     )
+
+
+def _via(rec: Syscall) -> str | None:
+    """The identity of the socket a recvmsg read from: the message's queue (L14). Both
+    ends of the message's events name it, whatever the sender's socket is called."""
+    try:
+        return first_fd(rec.args).deco
+    except _Malformed:
+        return None
 
 
 def _scm(rec: Syscall | Entry) -> list[FdArg] | None:
@@ -1226,6 +1237,7 @@ class Replay:
                 "handles": [a.fd for a, f in zip(passed, fds, strict=True) if f],
             },
             sockets=[f.ident for f in fds if f],
+            **({"channel": send.channel} if send.channel else {}),
         )
 
     def on_recvmsg(self, proc: Proc, call: Syscall) -> None:
@@ -1272,6 +1284,7 @@ class Replay:
             args={"sender": sender_pid, "cloexec": cloexec},
             value=value,
             sockets=sockets,
+            **({"channel": send.channel} if send.channel else {}),
         )
 
 
