@@ -185,6 +185,34 @@ def test_record_two_connections_between_the_same_processes(strace, tmp_path):
     assert result.verdict == "conforms", result.violation
 
 
+# A file from open() (openat is not traced, so the importer cannot track it) handed to a
+# child with SCM_RIGHTS, as sshd hands its ptys over.
+UNTRACKED = """\
+import os, socket
+parent_end, child_end = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    _, fds, _, _ = socket.recv_fds(child_end, 16, 1)
+    os._exit(0 if len(fds) == 1 else 1)
+f = open(os.devnull, "rb")
+socket.send_fds(parent_end, [b"x"], [f.fileno()])
+assert os.waitpid(pid, 0)[1] == 0
+"""
+
+
+def test_a_message_of_untracked_descriptors_is_counted(strace, tmp_path, capsys):
+    program = tmp_path / "untracked.py"
+    program.write_text(UNTRACKED)
+    out = tmp_path / "untracked.jsonl"
+    assert main(["record", "linux", "-o", str(out), "--", PYTHON, str(program)]) == 0
+    err = capsys.readouterr().err
+    # Before, the message vanished and "conforms" said nothing of it.
+    assert "1 SCM_RIGHTS message(s) carried only descriptors whose origin" in err
+    assert f"({os.devnull})" in err
+    events = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    assert not any(e["call"] in ("send_fds", "recv_fds") for e in events)
+
+
 def test_a_command_that_hangs_is_stopped(strace, tmp_path):
     start = time.perf_counter()
     out = tmp_path / "t.jsonl"

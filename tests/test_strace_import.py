@@ -199,6 +199,30 @@ def test_each_message_names_the_socket_it_queues_on():
     ]
 
 
+def test_messages_of_untracked_descriptors_are_counted_not_hidden(tmp_path, capsys):
+    # A pty (opened by the untraced openat) sent alone, then with a socket: the first
+    # message is no event, the second carries the socket only; the summary says both.
+    found: list[dict[str, Any]] = []
+    summary = import_log(DATA / "untracked-message.log", lambda e, _: found.append(e))
+    moved = [(e["call"], e["sockets"]) for e in found if "fds" in e["call"]]
+    assert moved == [("send_fds", ["socket:[9103]"]), ("recv_fds", ["socket:[9103]"])]
+    assert (summary.untracked_messages, summary.untracked_passed) == (1, 1)
+    assert summary.left_out == [
+        "line 4: pid 900's message to pid 901, which carried only untracked descriptors "
+        "(/dev/pts/3)",
+        "line 6: from pid 900's message to pid 901, the untracked /dev/pts/3 (its tracked "
+        "ones are written)",
+    ]
+    # What `wsshare import strace` prints.
+    out = tmp_path / "t.jsonl"
+    assert main(["import", "strace", str(DATA / "untracked-message.log"), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "1 SCM_RIGHTS message(s) carried only descriptors whose origin the log" in err
+    assert "nothing of theirs was checked" in err
+    assert "left out: line 4: pid 900's message to pid 901" in err
+    assert check_file(str(out), get_profile("linux-scm-rights")).verdict == "conforms"
+
+
 def test_lines_without_a_pid_need_the_root_pid():
     with pytest.raises(TraceError) as caught:
         events("stderr-format.log")
@@ -265,6 +289,7 @@ def test_split_args_respects_quotes_brackets_and_decorations():
         "pidfd.log",
         "udp-resolver.log",
         "two-channels.log",
+        "untracked-message.log",
     ],
 )
 def test_written_traces_are_valid(tmp_path, name):

@@ -35,7 +35,10 @@ them for readers of the corpus):
 - A message with SCM_RIGHTS that was sent but never received (its receiver exited, or is
   outside the log) is left out and counted in the summary; so is a received message
   whose send is not in the log (its descriptors stay untracked). Descriptors in a
-  message whose sender did not track them are dropped from both sides.
+  message whose sender did not track them are dropped from both sides; a message left
+  with none is no event. Both are counted in the summary (`untracked_messages`,
+  `untracked_passed`) with the line of each (`left_out`), so that "conforms" does not
+  hide that nothing of them was checked.
 - A blocking call that other processes interleave with (`<unfinished ...>` then
   `<... NAME resumed>`) is one event at its return. One exception keeps cause before
   effect: a sendmsg whose receiver returns before the sender does is emitted when the
@@ -634,6 +637,13 @@ class Summary:
     unreceived_sends: int = 0
     unmatched_receives: int = 0
     untracked_skipped: int = 0
+    # SCM_RIGHTS messages that carried only untracked descriptors (a pty, a file of the
+    # untraced openat, ...): no event, so nothing of theirs was checked; and the untracked
+    # descriptors left out of messages that also carried tracked ones (those are written).
+    untracked_messages: int = 0
+    untracked_passed: int = 0
+    # Per such message or descriptor: the line, who passed what to whom.
+    left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -641,6 +651,18 @@ class Summary:
             f"{self.events} events from {self.syscalls} syscalls in {self.processes} process(es)",
             f"{self.untracked_skipped} calls on untracked descriptors left out",
         ]
+        if self.untracked_messages:
+            parts.append(
+                f"{self.untracked_messages} SCM_RIGHTS message(s) carried only descriptors "
+                "whose origin the log does not show (standard streams, ptys, files of the "
+                "untraced openat, inherited from outside the log), left out: nothing of "
+                "theirs was checked"
+            )
+        if self.untracked_passed:
+            parts.append(
+                f"{self.untracked_passed} such descriptor(s) left out of SCM_RIGHTS "
+                "messages written with the tracked ones they carried"
+            )
         if self.unreceived_sends:
             parts.append(
                 f"{self.unreceived_sends} SCM_RIGHTS message(s) sent but never received, left out"
@@ -650,7 +672,11 @@ class Summary:
                 f"{self.unmatched_receives} SCM_RIGHTS message(s) received with no send "
                 "in the log, their descriptors untracked"
             )
-        return "; ".join(parts) + "".join(f"\nwarning: {w}" for w in self.warnings[:20])
+        notes = [f"\nleft out: {n}" for n in self.left_out[:10]]
+        if len(self.left_out) > 10:
+            notes.append(f"\nleft out: ... and {len(self.left_out) - 10} more")
+        warnings = [f"\nwarning: {w}" for w in self.warnings[:20]]
+        return "; ".join(parts) + "".join(notes) + "".join(warnings)
 
 
 class Replay:
@@ -1224,9 +1250,21 @@ class Replay:
         fds = [self.tracked(proc, a) for a in passed]
         send_tracked = [f is not None for f in fds]
         self.sent[send.entry_line] = (proc.pid, [f.ident if f else None for f in fds])
+        untracked = [a.deco or str(a.fd) for a, f in zip(passed, fds, strict=True) if f is None]
+        if untracked:
+            named = ", ".join(untracked)
+            self.summary.left_out.append(
+                f"line {send.entry_line}: pid {proc.pid}'s message to pid {send.receiver}, "
+                f"which carried only untracked descriptors ({named})"
+                if not any(send_tracked)
+                else f"line {send.entry_line}: from pid {proc.pid}'s message to pid "
+                f"{send.receiver}, the untracked {named} (its tracked ones are written)"
+            )
         if not any(send_tracked):
+            self.summary.untracked_messages += 1
             self.skip()
             return
+        self.summary.untracked_passed += len(untracked)
         self.emit(
             proc,
             tid,
