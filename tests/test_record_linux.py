@@ -9,9 +9,11 @@ install.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ from wsshare.conformance.checker import check_file
 from wsshare.conformance.cli import main
 from wsshare.conformance.drivers.linux.record import INSTALL_HINT, StraceUnavailable, record
 from wsshare.conformance.runner import load_manifest
+from wsshare.conformance.trace import TraceReader
 from wsshare.model import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -213,13 +216,67 @@ def test_a_message_of_untracked_descriptors_is_counted(strace, tmp_path, capsys)
     assert not any(e["call"] in ("send_fds", "recv_fds") for e in events)
 
 
-def test_a_command_that_hangs_is_stopped(strace, tmp_path):
-    start = time.perf_counter()
+# A parent that forks a child and sleeps; the child leaves strace's session and process
+# group and ignores SIGTERM, so only a stop that finds what strace traces reaches it.
+HANGS = """\
+import os, signal, socket, sys, time
+s = socket.socket()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(1000)
+    os._exit(0)
+s.close()
+with open(sys.argv[1], "w") as f:
+    f.write(f"{os.getpid()} {pid}")
+time.sleep(1000)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process that has not exited (a zombie has: only its parent's
+    wait is missing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_command_that_hangs_is_stopped_with_its_children_and_partly_recorded(
+    strace, tmp_path, capsys
+):
+    program, pids = tmp_path / "hangs.py", tmp_path / "pids"
+    program.write_text(HANGS)
     out = tmp_path / "t.jsonl"
-    argv = ["record", "linux", "--timeout", "1", "-o", str(out), "--", "sleep", "30"]
-    assert main(argv) == 2
-    assert time.perf_counter() - start < 15
-    assert not out.exists()
+    argv = ["record", "linux", "--timeout", "2", "-o", str(out), "--"]
+    start = time.perf_counter()
+    try:
+        assert main([*argv, PYTHON, str(program), str(pids)]) == 2
+        assert time.perf_counter() - start < 15
+        parent, child = (int(p) for p in pids.read_text().split())
+        # Killed processes disappear once reaped, which may take their new parent a
+        # moment.
+        deadline = time.monotonic() + 5
+        while (_running(parent) or _running(child)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(parent) and not _running(child)
+    finally:
+        for pid in [int(p) for p in pids.read_text().split()] if pids.exists() else []:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    err = capsys.readouterr().err
+    assert "did not finish within 2 s" in err and "is a PARTIAL trace" in err
+    with TraceReader(out) as reader:
+        assert "PARTIAL" in reader.header.recorder
+        events = [line.event for line in reader]
+    # What happened before the timeout is there, then the stop's exits (in either order).
+    calls = [(e.pid, e.call) for e in events]
+    assert calls[-4:-2] == [(parent, "fork"), (parent, "close")]
+    assert set(calls[-2:]) == {(parent, "process_exit"), (child, "process_exit")}
+    assert events[-3].socket == next(e.socket for e in events if e.call == "socket")
+    assert check_file(str(out), get_profile("linux-scm-rights")).verdict == "conforms"
 
 
 # Programs re-recorded live: quick ones (under a few seconds each), and between them
