@@ -253,7 +253,7 @@ def test_a_datagram_socket_reconnects_dissolves_and_has_no_listen():
     # first); a unix datagram socket stays unbound.
     _, fresh = _run(sem, LinuxSocket(pid=1, type="dgram"))
     failed = _results(sem, fresh, Connect(pid=1, handle=1))
-    assert {("ENETUNREACH (101)", "unbound"), ("ENETUNREACH (101)", "bound")} <= failed
+    assert {("EACCES (13)", "unbound"), ("EACCES (13)", "bound")} <= failed
     (bound,) = [o.world for o in sem.outcomes(fresh, Bind(pid=1, handle=1)) if o.result == Ok()]
     assert _results(sem, bound, ConnectUnspec(pid=1, handle=1)) == {
         ("OK", "bound"),
