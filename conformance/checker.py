@@ -301,6 +301,11 @@ class Checker:
         self.max_candidates = max_candidates
         n = max(1, len(pids.model))
         self._action_cache: tuple[TraceEvent, Action] | None = None
+        # SCM_RIGHTS channel identities (Linux) -> model channel numbers, in order of
+        # first appearance from 1 (0 is the one queue per pair of a trace that names
+        # none). The model gives a channel no meaning but its identity, so every
+        # candidate may use the same numbers, and the map is one-to-one by construction.
+        self.channels: dict[str, int] = {}
         self.spi = header.level == "spi"
         if self.spi and profile.platform == "linux":
             raise TraceError(path, 1, "level", "the Linux profiles check api-level traces only")
@@ -403,8 +408,10 @@ class Checker:
             update["to"] = self.pids.of_caller(action.to)
             slots = [b.slot(pid, h) for h in action.handles]
             update["handles"] = tuple(NAMES_NOTHING if s is None else s for s in slots)
+            update["channel"] = self._channel(e.channel)
         elif isinstance(action, RecvFds):
             update["sender"] = self.pids.of_caller(action.sender)
+            update["channel"] = self._channel(e.channel)
         elif isinstance(action, PidfdGetfd):
             source = self.pids.of_argument(action.source_pid)
             update["source_pid"] = source
@@ -415,6 +422,11 @@ class Checker:
             # and the result binds it.
             update["to"] = b.slot(pid, action.to)
         return update
+
+    def _channel(self, identity: str | None) -> int:
+        if identity is None:
+            return 0
+        return self.channels.setdefault(identity, len(self.channels) + 1)
 
     @staticmethod
     def _infos(e: TraceEvent, w: World, b: Binding) -> list[int | None]:

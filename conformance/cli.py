@@ -63,7 +63,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         if r.id == CATALOGUE_RULES[0].id:
             print("\nThe error lists of the model's other calls:\n")
         if r.id == LINUX_RULES[0].id:
-            print("\nLinux (the linux-scm-rights and linux-pidfd profiles):\n")
+            print("\nLinux (the linux, linux-scm-rights and linux-pidfd profiles):\n")
         counts[r.status] = counts.get(r.status, 0) + 1
         print(f"{r.id:<4} {r.status:<12} {r.statement}")
         if r.status == "implemented":
@@ -584,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "rules",
-        help="the fifty rules, E1 and the Linux rules L1..L12: sources, what implements them",
+        help="the fifty rules, E1 and the Linux rules L1..L14: sources, what implements them",
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_rules)

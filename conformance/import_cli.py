@@ -113,7 +113,8 @@ def _register_record_linux(recorders: Any) -> None:
         "--timeout",
         type=float,
         default=None,
-        help="seconds before the command is stopped (default: none)",
+        help="seconds before the command is stopped, with every process strace traces; "
+        "the trace then holds what was recorded until then (default: none)",
     )
     p.add_argument("cmd", nargs="+", metavar="CMD", help="the command, after --")
     p.set_defaults(run=run)

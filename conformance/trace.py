@@ -101,6 +101,11 @@ class TraceEvent(_Strict):
     sockets: list[str] | None = Field(
         None, description="(Linux) the identities of the descriptors in a list `value`"
     )
+    channel: str | None = Field(
+        None,
+        description="(Linux) on send_fds and recv_fds, an identity of the connection the "
+        "message travels on (the receiving socket); messages on two channels queue apart",
+    )
     info_digest: str | None = Field(None, description="digest of the WSAPROTOCOL_INFO bytes")
 
     @model_validator(mode="after")
@@ -131,6 +136,10 @@ class TraceEvent(_Strict):
                 value = self.args.get(bound)
                 if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"close_range needs args.{bound}, a descriptor number")
+        if self.channel is not None and self.call not in ("send_fds", "recv_fds"):
+            raise ValueError("field 'channel' belongs to send_fds and recv_fds only")
+        if self.call == "connect" and not isinstance(self.args.get("unspec", False), bool):
+            raise ValueError("args.unspec must be true or false (a connect to AF_UNSPEC)")
         if self.pid is None and self.call not in ("peer_send", "peer_sees_close"):
             raise ValueError(f"field 'pid' is required for {self.call}")
         return self
@@ -163,6 +172,9 @@ class TraceEvent(_Strict):
             data.setdefault("info", None)
         if self.call in ("peer_send", "peer_sees_close"):
             data.setdefault("socket", 0)
+        if self.call == "connect" and data.pop("unspec", False):
+            # Linux: a connect to an AF_UNSPEC address is the model's connect_unspec.
+            data["call"] = "connect_unspec"
         if self.call == "close_range":
             # The observed range names numbers; which descriptors fall in it is for the
             # checker to work out from its binding.

@@ -246,18 +246,37 @@ class CallReturn(Frozen):
 # until the last descriptor or message in flight that refers to it is gone.
 
 
+# A socket's type as the Linux model tells them apart: connection-oriented (SOCK_STREAM,
+# SOCK_SEQPACKET) or connectionless (SOCK_DGRAM, SOCK_RAW). A trace that does not say
+# means "stream", as traces did before the type was recorded.
+SocketType = Literal["stream", "dgram"]
+
+
 class LinuxSocket(Frozen):
-    """socket(2): a fresh socket and a descriptor for it."""
+    """socket(2): a fresh socket of `type` and a descriptor for it."""
 
     call: Literal["socket"] = "socket"
     pid: Pid
+    type: SocketType = "stream"
 
 
 class Socketpair(Frozen):
-    """socketpair(2): two connected sockets; the result is the pair of descriptors."""
+    """socketpair(2): two connected sockets of `type`; the result is the pair of
+    descriptors."""
 
     call: Literal["socketpair"] = "socketpair"
     pid: Pid
+    type: SocketType = "stream"
+
+
+class ConnectUnspec(Frozen):
+    """connect(2) to an address whose sa_family is AF_UNSPEC: it dissolves a datagram
+    socket's association (and a TCP connection) rather than making one. A trace writes
+    it as `connect` with `args.unspec: true`."""
+
+    call: Literal["connect_unspec"] = "connect_unspec"
+    pid: Pid
+    handle: HandleArg
 
 
 class OpenOther(Frozen):
@@ -324,22 +343,26 @@ class CloseRange(Frozen):
 
 
 class SendFds(Frozen):
-    """sendmsg(2) with SCM_RIGHTS: the descriptors `handles` travel to process `to`."""
+    """sendmsg(2) with SCM_RIGHTS: the descriptors `handles` travel to process `to` on
+    connection `channel` (a checker numbers the connections a trace names; 0 is the one
+    of a trace that names none)."""
 
     call: Literal["send_fds"] = "send_fds"
     pid: Pid
     to: Pid
     handles: tuple[HandleArg, ...]
+    channel: NonNegativeInt = 0
 
 
 class RecvFds(Frozen):
-    """recvmsg(2) of the oldest SCM_RIGHTS message from `sender`: one new descriptor per
-    descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
+    """recvmsg(2) of the oldest SCM_RIGHTS message from `sender` on connection
+    `channel`: one new descriptor per descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
 
     call: Literal["recv_fds"] = "recv_fds"
     pid: Pid
     sender: Pid
     cloexec: bool = False
+    channel: NonNegativeInt = 0
 
 
 class PidfdGetfd(Frozen):
@@ -355,6 +378,7 @@ class PidfdGetfd(Frozen):
 LINUX_ACTION_TYPES: tuple[type[Frozen], ...] = (
     LinuxSocket,
     Socketpair,
+    ConnectUnspec,
     OpenOther,
     Close,
     Dup,
@@ -397,6 +421,7 @@ Action = Annotated[
     | CallReturn
     | LinuxSocket
     | Socketpair
+    | ConnectUnspec
     | OpenOther
     | Close
     | Dup

@@ -422,6 +422,20 @@ def _error_in_catalogue(_: World, action: Action, outcome: Outcome, __: Profile)
     return None
 
 
+def _bound_by_failed_connect(before: World, after: World) -> bool:
+    """Whether `after` differs from `before` only in datagram sockets that went from
+    unbound to bound."""
+    if after.model_copy(update={"sockets": before.sockets}) != before:
+        return False
+    changed = [(b, a) for b, a in zip(before.sockets, after.sockets, strict=True) if b != a]
+    return all(
+        b.type == "dgram"
+        and (b.state, a.state) == ("unbound", "bound")
+        and b.model_copy(update={"state": "bound"}) == a
+        for b, a in changed
+    )
+
+
 def _failure_changes_nothing(
     before: World, action: Action, outcome: Outcome, profile: Profile
 ) -> str | None:
@@ -439,6 +453,8 @@ def _failure_changes_nothing(
         isinstance(action, Connect) and outcome.result.error == WsaError.WSAEWOULDBLOCK
     ):
         return None  # a nonblocking connect fails, yet the connection goes on (R31, L12)
+    if isinstance(action, Connect) and _bound_by_failed_connect(before, after):
+        return None  # UDP binds a port before it routes, and keeps it (L13)
     if after != before and outcome.result.error not in ENVIRONMENTAL:
         return f"{action.call} failed with {outcome.result.error.name} but changed the world"
     if after != before:

@@ -11,7 +11,7 @@ are shared with descriptors that are no socket; failures are errno values.
 `LinuxSemantics` offers the Linux actions only, so a Linux profile changes nothing for
 the Winsock profiles and their pinned counts, and a Winsock call in a Linux trace has
 no outcome (and the reverse: `Semantics.outcomes` gives Linux calls none). The rules
-L1..L12 are in `rules.LINUX_RULES` with their man pages.
+L1..L14 are in `rules.LINUX_RULES` with their man pages.
 
 Left out on purpose: blocking I/O (a close does not wake a blocked recv on Linux, unlike
 R35; data transfer does not change descriptor lifetime), so send, recv and the peer's
@@ -33,6 +33,7 @@ from .actions import (
     CloseRange,
     CloseSocket,
     Connect,
+    ConnectUnspec,
     Dup,
     Err,
     Exec,
@@ -56,6 +57,7 @@ from .actions import (
     SetCloexec,
     SetSockOpt,
     Socketpair,
+    SocketType,
     SpiStep,
     WSAAsyncSelect,
     WSACleanup,
@@ -156,6 +158,46 @@ _LINUX_CONNECTION: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno
 }
 
 
+# The same calls on a datagram socket (L13): connect names the default peer, from any
+# state and as often as the program likes; its failures are those of the address or the
+# route (a unix path that is missing, refused or connected elsewhere; no route, a
+# broadcast without SO_BROADCAST, a bad address). ENETUNREACH, EHOSTUNREACH, EPROTOTYPE
+# and EAFNOSUPPORT are possible too, but not in Errno yet: adding members to it changes
+# the shrunk program of a Winsock teeth test (tests/test_stateful_teeth.py,
+# close-cancels-everyone), for a reason not found yet. No state is "listening":
+# listen fails. bind is as for a stream socket (a connected UDP socket was bound by its
+# connect, a socketpair end was not).
+_DATAGRAM_CONNECT_ERRORS: tuple[Errno, ...] = (
+    Errno.ECONNREFUSED,
+    Errno.ENOENT,
+    Errno.EPERM,
+    Errno.EACCES,
+    Errno.EINVAL,
+    # inet_dgram_connect binds an unbound socket to a port first; no port left is EAGAIN.
+    Errno.EAGAIN,
+)
+_LINUX_DATAGRAM: dict[str, dict[ConnectionState, tuple[ConnectionState | Errno, ...]]] = {
+    "bind": _LINUX_CONNECTION["bind"],
+    "listen": {state: (Errno.EOPNOTSUPP,) for state in _LINUX_CONNECTION["listen"]},
+    "connect": {
+        "unbound": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+        "bound": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+        "connected": ("connected", *_DATAGRAM_CONNECT_ERRORS),
+    },
+}
+
+# connect to AF_UNSPEC (L13): where the socket may be left. A UDP socket keeps its port
+# only if a bind chose it (udp_disconnect releases one its connect chose), a unix datagram
+# socket keeps whatever address it has; TCP does the same as UDP (tcp_disconnect drops a
+# connection or a listener). From "unbound" nothing is left to keep.
+_DISSOLVED: dict[ConnectionState, tuple[ConnectionState, ...]] = {
+    "unbound": ("unbound",),
+    "bound": ("bound", "unbound"),
+    "listening": ("bound", "unbound"),
+    "connected": ("bound", "unbound"),
+}
+
+
 class LinuxSemantics(Semantics):
     """The step relation of the Linux profiles (api granularity only)."""
 
@@ -195,6 +237,7 @@ class LinuxSemantics(Semantics):
                 Bind: self._linux_connection,  # type: ignore[dict-item]
                 Listen: self._linux_connection,  # type: ignore[dict-item]
                 Connect: self._linux_connection,  # type: ignore[dict-item]
+                ConnectUnspec: self._connect_unspec,  # type: ignore[dict-item]
                 Accept: self._linux_accept,  # type: ignore[dict-item]
             }
         )
@@ -257,6 +300,11 @@ class LinuxSemantics(Semantics):
                 yield LinuxSocket(pid=pid)
                 yield Socketpair(pid=pid)
                 yield OpenOther(pid=pid)
+                if c.has("connection"):
+                    # A datagram socket differs from a stream one only in the connection
+                    # calls, so it is made only where they are explored.
+                    yield LinuxSocket(pid=pid, type="dgram")
+                    yield Socketpair(pid=pid, type="dgram")
             handles = [d.handle for d in w.descriptors_of(pid)]
             bad = [NAMES_NOTHING] if errors else []
             for h in handles + bad:
@@ -270,6 +318,7 @@ class LinuxSemantics(Semantics):
                     yield Bind(pid=pid, handle=h)
                     yield Listen(pid=pid, handle=h)
                     yield Connect(pid=pid, handle=h)
+                    yield ConnectUnspec(pid=pid, handle=h)
                     yield Accept(pid=pid, handle=h)
                 if c.has("options"):
                     yield SetSockOpt(pid=pid, handle=h, value="set")
@@ -290,7 +339,11 @@ class LinuxSemantics(Semantics):
                 if "scm_rights" in handoff:
                     for ch in w.channels:
                         if ch.dst == pid:
-                            yield RecvFds(pid=pid, sender=ch.src)
+                            # (exploration sends on channel 0 only: one connection per
+                            # pair keeps the graph small; more are for traces)
+                            queued = {m.channel for m in ch.messages if isinstance(m, FdsMessage)}
+                            for channel in sorted(queued):
+                                yield RecvFds(pid=pid, sender=ch.src, channel=channel)
         if c.has("connection"):
             for s in w.sockets:
                 yield PeerSeesClose(socket=s.id)
@@ -317,15 +370,20 @@ class LinuxSemantics(Semantics):
         return _add_descriptor(w, d), h
 
     def _new_object(
-        self, w: World, pid: int, kind: ObjectKind, state: ConnectionState = "unbound"
+        self,
+        w: World,
+        pid: int,
+        kind: ObjectKind,
+        state: ConnectionState = "unbound",
+        type: SocketType = "stream",
     ) -> tuple[World, int] | None:
         if len(w.sockets) >= self.config.max_sockets:
             return None
-        s = UnderlyingSocket(id=len(w.sockets), creator=pid, kind=kind, state=state)
+        s = UnderlyingSocket(id=len(w.sockets), creator=pid, kind=kind, state=state, type=type)
         return w.model_copy(update={"sockets": (*w.sockets, s)}), s.id
 
     def _socket(self, w: World, a: LinuxSocket) -> list[Outcome]:
-        made = self._new_object(w, a.pid, "socket")
+        made = self._new_object(w, a.pid, "socket", type=a.type)
         added = made and self._add(made[0], a.pid, made[1], "created")
         return [Outcome(Ok(value=added[1]), added[0], ("L1",))] if added else []
 
@@ -337,7 +395,7 @@ class LinuxSemantics(Semantics):
     def _socketpair(self, w: World, a: Socketpair) -> list[Outcome]:
         handles: list[int] = []
         for _ in range(2):
-            made = self._new_object(w, a.pid, "socket", "connected")
+            made = self._new_object(w, a.pid, "socket", "connected", a.type)
             added = made and self._add(made[0], a.pid, made[1], "created")
             if not added:
                 return []
@@ -439,7 +497,8 @@ class LinuxSemantics(Semantics):
 
     def _send_fds(self, w: World, a: SendFds) -> list[Outcome]:
         """SCM_RIGHTS: the message takes a reference to each description, so the sender
-        may close its descriptors at once (L7); nothing binds it to a receiver (L11)."""
+        may close its descriptors at once (L7); nothing binds it to a receiver (L11); it
+        queues behind the messages sent before it on its connection (L14)."""
         if "scm_rights" not in self.profile.linux_handoff or not a.handles:
             return []
         receiver = w.process(a.to)
@@ -451,21 +510,32 @@ class LinuxSemantics(Semantics):
         queued = w.channel(a.pid, a.to)
         if len(queued) >= self.config.channel_capacity:
             return []
-        message = FdsMessage(sockets=tuple(d.socket for d in sent if d is not None))
+        message = FdsMessage(
+            sockets=tuple(d.socket for d in sent if d is not None), channel=a.channel
+        )
         w = _put_channel(w, a.pid, a.to, (*queued, message))
-        return [Outcome(Ok(), w, ("L7", "L11"))]
+        return [Outcome(Ok(), w, ("L7", "L11", "L14"))]
 
     def _recv_fds(self, w: World, a: RecvFds) -> list[Outcome]:
-        """The oldest message's descriptions become new descriptors of the receiver, at
-        the lowest free numbers in order (L8, L1); the message's references become
-        theirs."""
+        """The oldest message on the connection (L14): its descriptions become new
+        descriptors of the receiver, at the lowest free numbers in order (L8, L1); the
+        message's references become theirs. Messages on other connections wait."""
         if "scm_rights" not in self.profile.linux_handoff:
             return []
         queued = w.channel(a.sender, a.pid)
-        if not queued or not isinstance(queued[0], FdsMessage):
+        at = next(
+            (
+                i
+                for i, m in enumerate(queued)
+                if isinstance(m, FdsMessage) and m.channel == a.channel
+            ),
+            None,
+        )
+        if at is None:
             return []
-        message = queued[0]
-        w = _put_channel(w, a.sender, a.pid, queued[1:])
+        message = queued[at]
+        assert isinstance(message, FdsMessage)
+        w = _put_channel(w, a.sender, a.pid, (*queued[:at], *queued[at + 1 :]))
         handles = []
         for sid in message.sockets:
             added = self._add(w, a.pid, sid, "received", a.cloexec)
@@ -473,7 +543,7 @@ class LinuxSemantics(Semantics):
                 return []
             w, h = added
             handles.append(h)
-        return [Outcome(Ok(value=tuple(handles)), w, ("L8", "L1", "R26"))]
+        return [Outcome(Ok(value=tuple(handles)), w, ("L8", "L1", "R26", "L14"))]
 
     def _pidfd_getfd(self, w: World, a: PidfdGetfd) -> list[Outcome]:
         """The caller pulls a copy of another process's descriptor, which that process
@@ -496,6 +566,8 @@ class LinuxSemantics(Semantics):
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
         _, s = found
+        if s.type == "dgram" and a.call != "bind":
+            return self._datagram(w, a, s)
         outcomes = []
         for target in _LINUX_CONNECTION[a.call][s.state]:
             if isinstance(target, Errno):
@@ -509,6 +581,41 @@ class LinuxSemantics(Semantics):
             outcomes.append(Outcome(Err(error=Errno.EINPROGRESS), connected, ("R28", "L12")))
         return outcomes
 
+    def _datagram(self, w: World, a: Listen | Connect, s: UnderlyingSocket) -> list[Outcome]:
+        """listen and connect on a datagram socket (L13): listen has nothing to do
+        (EOPNOTSUPP); connect sets or replaces the default peer, whatever the socket's
+        state, and a failed one leaves the old peer, though a UDP socket that had no
+        port has one by then (inet_dgram_connect binds before it routes)."""
+        outcomes = []
+        for target in _LINUX_DATAGRAM[a.call][s.state]:
+            if isinstance(target, Errno):
+                outcomes.append(Outcome(Err(error=target), w, ("L13",)))
+                if a.call == "connect" and s.state == "unbound" and target != Errno.EAGAIN:
+                    bound = _put_socket(w, s.model_copy(update={"state": "bound"}))
+                    outcomes.append(Outcome(Err(error=target), bound, ("L13", "R28")))
+            else:
+                after = _put_socket(w, s.model_copy(update={"state": target}))
+                outcomes.append(Outcome(Ok(), after, ("L13", "R28")))
+        return outcomes
+
+    def _connect_unspec(self, w: World, a: ConnectUnspec) -> list[Outcome]:
+        """connect to AF_UNSPEC (L13): a datagram socket loses its default peer and
+        keeps its address only if it had one before connecting; a TCP socket drops its
+        connection or listener the same way, while a unix stream socket refuses the
+        address (EINVAL). The model does not tell TCP from unix stream, so a stream
+        socket may do either."""
+        found = self._lookup(w, a.pid, a.handle)
+        if isinstance(found, WsaError):
+            return self._unchanged(w, found, "R36")
+        _, s = found
+        outcomes = []
+        for target in _DISSOLVED[s.state]:
+            after = _put_socket(w, s.model_copy(update={"state": target}))
+            outcomes.append(Outcome(Ok(), after, ("L13", "R28")))
+        if s.type == "stream":
+            outcomes.append(Outcome(Err(error=Errno.EINVAL), w, ("L13",)))
+        return outcomes
+
     def _linux_accept(self, w: World, a: Accept) -> list[Outcome]:
         """accept on a listening socket makes a connected socket and its descriptor
         (L1, R28); with no connection queued on a nonblocking listener, or on a signal,
@@ -517,6 +624,9 @@ class LinuxSemantics(Semantics):
         if isinstance(found, WsaError):
             return self._unchanged(w, found, "R36")
         _, s = found
+        if s.type == "dgram":
+            # A datagram socket has no connections to accept (accept(2), L13).
+            return self._unchanged(w, Errno.EOPNOTSUPP, "L13")
         if s.state != "listening":
             return self._unchanged(w, Errno.EINVAL, "R28")
         outcomes = [Outcome(Err(error=e), w, ("L12",)) for e in (Errno.EAGAIN, Errno.EINTR)]

@@ -293,8 +293,28 @@ LINUX_PIDFD = LINUX_SCM_RIGHTS.model_copy(
     }
 )
 
+# A kernel since 5.6 has both mechanisms: a program may hand descriptors over in messages
+# and have others pull them, and a trace of it is checked against both at once.
+LINUX = LINUX_SCM_RIGHTS.model_copy(
+    update={
+        "name": "linux",
+        "description": (
+            "The Linux kernel (5.6 and later) with both handoff mechanisms: SCM_RIGHTS "
+            "messages on unix sockets and pidfd_getfd(2), besides fork and dup."
+        ),
+        "linux_handoff": frozenset({"scm_rights", "pidfd_getfd"}),
+        "evidence": {
+            "linux_handoff": "https://man7.org/linux/man-pages/man7/unix.7.html (SCM_RIGHTS, "
+            f"since Linux 2.2) and {_MAN}/pidfd_getfd.2.html (since Linux 5.6): one kernel "
+            "offers both; recorded in traces/real/linux (SCM_RIGHTS) and by the live "
+            "machine (tests/test_linux_live.py, both mechanisms)",
+            "platform": f"{_MAN}/close.2.html, {_MAN}/fork.2.html, {_MAN}/execve.2.html",
+        },
+    }
+)
+
 PROFILES: dict[str, Profile] = {
-    p.name: p for p in (DOCUMENTED, WINDOWS, WINE_8, REACTOS, LINUX_SCM_RIGHTS, LINUX_PIDFD)
+    p.name: p for p in (DOCUMENTED, WINDOWS, WINE_8, REACTOS, LINUX_SCM_RIGHTS, LINUX_PIDFD, LINUX)
 }
 
 

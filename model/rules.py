@@ -494,6 +494,7 @@ SOURCES.update(
         "MAN-CONNECT": f"{MAN}/man2/connect.2.html",
         "MAN-ACCEPT": f"{MAN}/man2/accept.2.html",
         "MAN-LISTEN": f"{MAN}/man2/listen.2.html",
+        "MAN-UDP": f"{MAN}/man7/udp.7.html",
     }
 )
 
@@ -589,6 +590,35 @@ LINUX_RULES: tuple[Rule, ...] = (
         ("MAN-CONNECT", "MAN-ACCEPT", "MAN-LISTEN"),
         "LinuxSemantics._linux_connection",
         "LinuxSemantics._linux_accept",
+    ),
+    # connect(2): "Some protocol sockets (e.g., datagram sockets in the UNIX and Internet
+    # domains) may use connect() multiple times to change their association", and "(e.g.,
+    # TCP sockets as well as datagram sockets ...) may dissolve the association by
+    # connecting to an address with the sa_family member of sockaddr set to AF_UNSPEC";
+    # udp(7): connect sets the default destination; listen(2), accept(2): EOPNOTSUPP for
+    # a socket type without connections.
+    _impl(
+        "L13",
+        "A datagram socket makes no connection: each connect, in whatever state, only "
+        "names the peer it sends to by default (a failed one keeps the old peer, though "
+        "a UDP socket has a port by then); a connect to an AF_UNSPEC address undoes it, "
+        "as it drops a TCP connection, while a unix stream socket refuses it (EINVAL); "
+        "listen and accept on a datagram socket fail with EOPNOTSUPP.",
+        ("MAN-CONNECT", "MAN-UDP", "MAN-LISTEN", "MAN-ACCEPT"),
+        "LinuxSemantics._datagram",
+        "LinuxSemantics._connect_unspec",
+        "LinuxSemantics._linux_accept",
+    ),
+    # socket(2): SOCK_STREAM and SOCK_SEQPACKET are sequenced; unix(7): unix datagram
+    # sockets "don't reorder datagrams". The queue is the receiving socket's.
+    _impl(
+        "L14",
+        "An SCM_RIGHTS message waits in the queue of the socket it was sent to, behind "
+        "what was sent there before; each connection has a queue of its own, so messages "
+        "on two connections between the same processes arrive independently.",
+        ("MAN-UNIX", "MAN-SOCKET"),
+        "LinuxSemantics._send_fds",
+        "LinuxSemantics._recv_fds",
     ),
 )
 

@@ -120,6 +120,11 @@ class UnderlyingSocket(Frozen):
     # pidfd, a file): it shares the descriptor number space and the lifetime rules, and
     # socket calls on it fail with ENOTSOCK.
     kind: Literal["socket", "other"] = "socket"
+    # Linux only: a connection-oriented socket (SOCK_STREAM, SOCK_SEQPACKET) or a
+    # connectionless one (SOCK_DGRAM, SOCK_RAW), whose connect only names a default peer
+    # and which has no listen or accept (L13). Winsock's sockets are all "stream" here,
+    # and so is every socket of a trace that does not say.
+    type: Literal["stream", "dgram"] = "stream"
     provider: NonNegativeInt = 0
     state: ConnectionState = "unbound"
     option: Literal["default", "set"] = "default"
@@ -214,6 +219,10 @@ class FdsMessage(Frozen):
 
     kind: Literal["fds"] = "fds"
     sockets: tuple[SocketId, ...]
+    # The connection it travels on (L14): messages between the same two processes on
+    # different channels queue apart. A number with no meaning but its identity; 0 when
+    # the trace names none, so that one queue per ordered pair of processes remains.
+    channel: NonNegativeInt = 0
 
 
 Message = Annotated[

@@ -8,7 +8,7 @@ def test_rules_json_lists_fifty_rules_and_the_linux_ones_with_a_status_each(run_
     assert proc.returncode == 0, proc.stderr
     rules = json.loads(proc.stdout)
     assert [r["id"] for r in rules] == [f"R{i}" for i in range(1, 51)] + ["E1"] + [
-        f"L{i}" for i in range(1, 13)
+        f"L{i}" for i in range(1, 15)
     ]
     assert all(r["status"] in {"implemented", "deferred", "out_of_scope"} for r in rules)
     r2 = next(r for r in rules if r["id"] == "R2")
@@ -19,7 +19,7 @@ def test_rules_text_ends_with_a_summary(run_wsshare):
     proc = run_wsshare("rules")
     assert proc.returncode == 0
     last = proc.stdout.strip().splitlines()[-1]
-    assert last.startswith("50 rules, 1 more of error lists and 12 Linux rules:")
+    assert last.startswith("50 rules, 1 more of error lists and 14 Linux rules:")
 
 
 def test_handoff_prints_the_seed_table_with_results(run_wsshare):

@@ -39,6 +39,7 @@ from wsshare.model import get_profile
 
 SCM = get_profile("linux-scm-rights")
 PIDFD = get_profile("linux-pidfd")
+LINUX = get_profile("linux")
 
 MODEL = MODEL_BOUNDS  # the model driver's bounds, which the machine does not know
 
@@ -95,10 +96,18 @@ def _live(pool: AgentPool, name: str, profile, examples: int, steps: int = 30):
     return cls
 
 
-@pytest.mark.parametrize("profile", [SCM, PIDFD], ids=["scm-rights", "pidfd"])
-def test_the_kernel_conforms(pool, profile):
-    name = "LinuxLive" + ("Scm" if profile is SCM else "Pidfd")
-    cls = _live(pool, name, profile, examples=120)
+@pytest.mark.parametrize(
+    ("profile", "name", "examples"),
+    [
+        (SCM, "LinuxLiveScm", 120),
+        (PIDFD, "LinuxLivePidfd", 120),
+        # Both mechanisms in one run; fewer examples, since each half is run above.
+        (LINUX, "LinuxLiveBoth", 60),
+    ],
+    ids=["scm-rights", "pidfd", "both"],
+)
+def test_the_kernel_conforms(pool, profile, name, examples):
+    cls = _live(pool, name, profile, examples=examples)
     before = pool.stats.examples
     start = time.perf_counter()
     S.run_machine(cls)
@@ -107,7 +116,7 @@ def test_the_kernel_conforms(pool, profile):
     print(
         f"{profile.name}: {runs} examples in {seconds:.1f} s ({1000 * seconds / runs:.0f} ms each)"
     )
-    assert runs >= 120
+    assert runs >= examples
 
 
 def _call(driver: LinuxDriver, call: str, pid: int, **args):

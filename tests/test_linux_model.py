@@ -17,13 +17,18 @@ from wsshare.model import (
     Errno,
     LinuxSemantics,
     Semantics,
+    describe_result,
     explore,
     get_profile,
     make_semantics,
 )
 from wsshare.model.actions import (
+    Accept,
+    Bind,
     Close,
     CloseRange,
+    Connect,
+    ConnectUnspec,
     Dup,
     Err,
     Exec,
@@ -109,6 +114,29 @@ def test_a_message_in_flight_keeps_the_socket_after_the_sender_closes():
     assert received == Ok(value=(1,))
     _, w = _run(sem, Close(pid=2, handle=1), world=w)
     assert not w.sockets[0].open and sem.outcomes(w, PeerSeesClose(socket=0))
+
+
+def test_two_connections_between_the_same_processes_queue_apart():
+    # L14: a message waits on its own connection; another connection's message, sent
+    # later, may be received first. On one connection the order is kept.
+    sem = _sem(processes=2, running_at_start=2, max_sockets=2, max_handles=3, channel_capacity=3)
+    _, w = _run(
+        sem,
+        LinuxSocket(pid=1),
+        LinuxSocket(pid=1),
+        SendFds(pid=1, to=2, handles=(1,), channel=1),
+        SendFds(pid=1, to=2, handles=(2,), channel=2),
+        SendFds(pid=1, to=2, handles=(2,), channel=1),
+    )
+    offered = {a for a in sem.enabled(w) if isinstance(a, RecvFds)}
+    assert {a.channel for a in offered} == {1, 2}
+    (first,), w2 = _run(sem, RecvFds(pid=2, sender=1, channel=2), world=w)
+    assert first == Ok(value=(1,)) and [d.socket for d in w2.descriptors_of(2)] == [1]
+    _, w3 = _run(
+        sem, RecvFds(pid=2, sender=1, channel=1), RecvFds(pid=2, sender=1, channel=1), world=w2
+    )
+    assert [d.socket for d in w3.descriptors_of(2)] == [1, 0, 1]
+    assert sem.outcomes(w3, RecvFds(pid=2, sender=1, channel=1)) == []
 
 
 def test_an_unreceived_message_dies_with_its_receiver():
@@ -201,8 +229,65 @@ def test_a_number_that_names_nothing_is_ebadf_and_a_pipe_is_not_a_socket():
     assert refused.result == Err(error=Errno.ENOTSOCK)
 
 
+def _results(sem, w, action):
+    return {(describe_result(o.result), o.world.sockets[0].state) for o in sem.outcomes(w, action)}
+
+
+def test_a_datagram_socket_reconnects_dissolves_and_has_no_listen():
+    # L13: glibc's resolver connects one UDP socket to each name server in turn, and to
+    # AF_UNSPEC between them; a stream socket would be EISCONN at the second connect.
+    sem = _sem(families=frozenset({"create", "close", "connection"}))
+    _, w = _run(sem, LinuxSocket(pid=1, type="dgram"))
+    assert w.sockets[0].type == "dgram"
+    connected = {("OK", "connected")}
+    assert connected <= _results(sem, w, Connect(pid=1, handle=1))
+    (w,) = [o.world for o in sem.outcomes(w, Connect(pid=1, handle=1)) if o.result == Ok()]
+    # Again from "connected": a new default peer, never EISCONN.
+    again = _results(sem, w, Connect(pid=1, handle=1))
+    assert connected <= again and not any("EISCONN" in r for r, _ in again)
+    # AF_UNSPEC dissolves it: the port stays only if a bind chose it.
+    assert _results(sem, w, ConnectUnspec(pid=1, handle=1)) == {("OK", "bound"), ("OK", "unbound")}
+    for call in (Listen(pid=1, handle=1), Accept(pid=1, handle=1)):
+        assert _results(sem, w, call) == {("EOPNOTSUPP (95)", "connected")}
+    # A failed connect of an unbound UDP socket leaves it bound (inet_dgram_connect binds
+    # first); a unix datagram socket stays unbound.
+    _, fresh = _run(sem, LinuxSocket(pid=1, type="dgram"))
+    failed = _results(sem, fresh, Connect(pid=1, handle=1))
+    assert {("EACCES (13)", "unbound"), ("EACCES (13)", "bound")} <= failed
+    (bound,) = [o.world for o in sem.outcomes(fresh, Bind(pid=1, handle=1)) if o.result == Ok()]
+    assert _results(sem, bound, ConnectUnspec(pid=1, handle=1)) == {
+        ("OK", "bound"),
+        ("OK", "unbound"),
+    }
+
+
+def test_a_stream_socket_keeps_its_connection_rules_and_may_refuse_af_unspec():
+    sem = _sem(families=frozenset({"create", "close", "connection"}), max_sockets=2)
+    _, w = _run(sem, Socketpair(pid=1))
+    assert _results(sem, w, Connect(pid=1, handle=1)) == {("EISCONN (106)", "connected")}
+    # TCP drops the connection; a unix stream socket (as here) refuses AF_UNSPEC.
+    assert _results(sem, w, ConnectUnspec(pid=1, handle=1)) == {
+        ("OK", "bound"),
+        ("OK", "unbound"),
+        ("EINVAL (22)", "connected"),
+    }
+    _, w = _run(sem, Socketpair(pid=1, type="dgram"))
+    assert {w.sockets[0].type, w.sockets[1].type} == {"dgram"}
+    assert ("OK", "connected") in _results(sem, w, Connect(pid=1, handle=1))
+
+
+def test_datagram_sockets_keep_every_invariant_under_exploration():
+    # Made only where the connection calls are explored, so linux.json's pinned counts
+    # (no connection family) stay as they were.
+    config = {"processes": 1, "max_handles": 1, "max_sockets": 1}
+    space = explore(_sem(families=frozenset({"create", "close", "connection"}), **config))
+    assert space.complete and not space.violations
+    states = {(s.type, s.state) for w in space.worlds for s in w.sockets}
+    assert {("dgram", "connected"), ("dgram", "bound"), ("stream", "listening")} <= states
+
+
 def test_linux_rules_are_cited_and_name_existing_code():
-    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 13)]
+    assert [r.id for r in LINUX_RULES] == [f"L{i}" for i in range(1, 15)]
     for r in LINUX_RULES:
         assert RULES_BY_ID[r.id] is r and r.statement.endswith(".")
         assert all(link.startswith("https://man7.org/") for link in r.source_links())
@@ -258,6 +343,155 @@ def _write(tmp_path, events, name="t.jsonl"):
 def test_a_handoff_by_scm_rights_conforms(tmp_path):
     result = check_file(_write(tmp_path, HANDOFF), SCM)
     assert result.verdict == "conforms", result.violation
+
+
+# One program using both mechanisms: the parent sends its listener with SCM_RIGHTS, and
+# the child then pulls the parent's other socket with pidfd_getfd.
+BOTH = [
+    *HANDOFF[:9],
+    {"pid": 100, "call": "socket", "result": "ok", "value": 5, "socket": "socket:[21]"},
+    {
+        "pid": 101,
+        "call": "pidfd_getfd",
+        "args": {"source_pid": 100, "handle": 5},
+        "result": "ok",
+        "value": 0,
+        "socket": "socket:[21]",
+    },
+]
+
+
+def test_the_linux_profile_has_both_mechanisms(tmp_path):
+    # Before the `linux` profile, linux-pidfd was the only answer for a kernel with
+    # pidfd_getfd, and it rejects every SCM_RIGHTS trace at its first send.
+    handoff = _write(tmp_path, HANDOFF, "handoff.jsonl")
+    both = _write(tmp_path, BOTH, "both.jsonl")
+    linux = get_profile("linux")
+    assert linux.linux_handoff == {"scm_rights", "pidfd_getfd"}
+    assert check_file(handoff, linux).verdict == "conforms"
+    assert check_file(both, linux).verdict == "conforms"
+    refused = check_file(handoff, PIDFD)
+    assert (refused.verdict, refused.event_index) == ("violates", 6)
+    refused = check_file(both, SCM)
+    assert (refused.verdict, refused.event_index) == ("violates", 10)
+    # Both calls are offered to exploration under it.
+    sem = _sem(linux, running_at_start=2)
+    _, w = _run(sem, LinuxSocket(pid=1))
+    offered = {type(a) for a in sem.enabled(w)}
+    assert {SendFds, PidfdGetfd} <= offered
+
+
+# sshd's name lookups (glibc's resolver): one UDP socket connected to a name server, to
+# AF_UNSPEC, to the next ones; listen on it is EOPNOTSUPP.
+RESOLVER = [
+    {"pid": 200, "call": "socket", "args": {"type": "dgram"}, "result": "ok", "value": 3},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3, "unspec": True}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {"pid": 200, "call": "connect", "args": {"handle": 3}, "result": "ok"},
+    {
+        "pid": 200,
+        "call": "listen",
+        "args": {"handle": 3},
+        "result": "error",
+        "error": "EOPNOTSUPP",
+    },
+    {"pid": 200, "call": "close", "args": {"handle": 3}, "result": "ok"},
+]
+
+
+def test_a_udp_socket_reconnects_and_an_untyped_socket_still_means_stream(tmp_path):
+    result = check_file(_write(tmp_path, RESOLVER), SCM)
+    assert result.verdict == "conforms", result.violation
+    assert "L13" in result.rules_exercised
+    # A trace without the type and the AF_UNSPEC flag (every trace before they were
+    # recorded) still means what it meant, and gets the verdict it got: a stream socket,
+    # connected twice (EISCONN).
+    untyped = [
+        {**e, "args": {k: v for k, v in e["args"].items() if k not in ("type", "unspec")}}
+        for e in RESOLVER
+    ]
+    old = check_file(_write(tmp_path, untyped, "untyped.jsonl"), SCM)
+    assert (old.verdict, old.event_index, old.rule_ids) == ("violates", 2, ["L12"])
+    # And a stream socket's listen is no EOPNOTSUPP.
+    stream = [{**e, "args": {"type": "stream"}} if e["call"] == "socket" else e for e in RESOLVER]
+    stream = [e for e in stream if e["call"] != "connect"]
+    assert check_file(_write(tmp_path, stream, "stream.jsonl"), SCM).event_index == 1
+
+
+def test_unspec_must_be_a_boolean(tmp_path):
+    bad = [RESOLVER[0], {**RESOLVER[2], "args": {"handle": 3, "unspec": "yes"}}]
+    with pytest.raises(TraceError, match=r"args\.unspec must be true or false") as caught:
+        check_file(_write(tmp_path, bad), SCM)
+    assert caught.value.line == 3
+
+
+# multiprocessing's send_handle over two Pipe()s between one parent and one worker: the
+# worker reads the second pipe first. `channel` names the receiving socket of each.
+TWO_PIPES = [
+    {"pid": 300, "call": "socketpair", "result": "ok", "value": [3, 4]},
+    {"pid": 300, "call": "socketpair", "result": "ok", "value": [5, 6]},
+    {"pid": 300, "call": "socket", "result": "ok", "value": 7, "socket": "socket:[70]"},
+    {"pid": 300, "call": "socket", "result": "ok", "value": 8, "socket": "socket:[80]"},
+    {"pid": 300, "call": "fork", "args": {"child": 301}, "result": "ok"},
+    {
+        "pid": 300,
+        "call": "send_fds",
+        "args": {"to": 301, "handles": [7]},
+        "result": "ok",
+        "sockets": ["socket:[70]"],
+        "channel": "socket:[4]",
+    },
+    {
+        "pid": 300,
+        "call": "send_fds",
+        "args": {"to": 301, "handles": [8]},
+        "result": "ok",
+        "sockets": ["socket:[80]"],
+        "channel": "socket:[6]",
+    },
+    {
+        "pid": 301,
+        "call": "recv_fds",
+        "args": {"sender": 300},
+        "result": "ok",
+        "value": [9],
+        "sockets": ["socket:[80]"],
+        "channel": "socket:[6]",
+    },
+    {
+        "pid": 301,
+        "call": "recv_fds",
+        "args": {"sender": 300},
+        "result": "ok",
+        "value": [10],
+        "sockets": ["socket:[70]"],
+        "channel": "socket:[4]",
+    },
+]
+
+
+def test_messages_on_two_channels_are_received_in_either_order(tmp_path):
+    result = check_file(_write(tmp_path, TWO_PIPES), SCM)
+    assert result.verdict == "conforms", result.violation
+    assert "L14" in result.rules_exercised
+    # A trace without channels (as before they were recorded) has one queue per pair
+    # of processes, as it had: the first receive must get socket:[70].
+    unnamed = [{k: v for k, v in e.items() if k != "channel"} for e in TWO_PIPES]
+    old = check_file(_write(tmp_path, unnamed, "unnamed.jsonl"), SCM)
+    assert (old.verdict, old.event_index) == ("violates", 7)
+    # On one channel the order is kept: the same receives on one channel violate.
+    one = [{**e, "channel": "socket:[4]"} if "channel" in e else e for e in TWO_PIPES]
+    assert check_file(_write(tmp_path, one, "one.jsonl"), SCM).event_index == 7
+    # A receive on a channel nothing was sent on has nothing to take.
+    lost = [*TWO_PIPES[:7], {**TWO_PIPES[7], "channel": "socket:[99]"}]
+    assert check_file(_write(tmp_path, lost, "lost.jsonl"), SCM).event_index == 7
+
+
+def test_a_channel_belongs_to_messages_only(tmp_path):
+    bad = [{**HANDOFF[0], "channel": "socket:[4]"}]
+    with pytest.raises(TraceError, match="'channel' belongs to send_fds and recv_fds"):
+        check_file(_write(tmp_path, bad), SCM)
 
 
 def test_a_descriptor_that_survives_close_range_is_caught(tmp_path):

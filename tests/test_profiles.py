@@ -33,11 +33,14 @@ DEPARTURES = {
 WINSOCK = sorted(name for name, p in PROFILES.items() if p.platform == "winsock")
 
 
-def test_four_winsock_profiles_and_two_linux_ones_exist_as_data():
+def test_four_winsock_profiles_and_three_linux_ones_exist_as_data():
     assert WINSOCK == ["documented", "reactos", "windows", "wine-8.0"]
-    assert {n for n, p in PROFILES.items() if p.platform == "linux"} == {
-        "linux-scm-rights",
-        "linux-pidfd",
+    handoffs = {n: p.linux_handoff for n, p in PROFILES.items() if p.platform == "linux"}
+    assert handoffs == {
+        "linux-scm-rights": {"scm_rights"},
+        "linux-pidfd": {"pidfd_getfd"},
+        # A kernel with pidfd_getfd still has SCM_RIGHTS.
+        "linux": {"scm_rights", "pidfd_getfd"},
     }
     for p in PROFILES.values():
         assert type(p) is type(DOCUMENTED)

@@ -35,7 +35,10 @@ them for readers of the corpus):
 - A message with SCM_RIGHTS that was sent but never received (its receiver exited, or is
   outside the log) is left out and counted in the summary; so is a received message
   whose send is not in the log (its descriptors stay untracked). Descriptors in a
-  message whose sender did not track them are dropped from both sides.
+  message whose sender did not track them are dropped from both sides; a message left
+  with none is no event. Both are counted in the summary (`untracked_messages`,
+  `untracked_passed`) with the line of each (`left_out`), so that "conforms" does not
+  hide that nothing of them was checked.
 - A blocking call that other processes interleave with (`<unfinished ...>` then
   `<... NAME resumed>`) is one event at its return. One exception keeps cause before
   effect: a sendmsg whose receiver returns before the sender does is emitted when the
@@ -135,6 +138,17 @@ _YY_MESSAGE = (
     "socket connects; re-record with --decode-fds=path,pidfd"
 )
 _CLONE_FLAGS = re.compile(r"flags=(?P<flags>[A-Za-z0-9_|]+)")
+# The model tells connection-oriented sockets from connectionless ones (L13).
+_SOCKET_TYPES = {
+    "SOCK_STREAM": "stream",
+    "SOCK_SEQPACKET": "stream",
+    "SOCK_DGRAM": "dgram",
+    "SOCK_RAW": "dgram",
+    "SOCK_RDM": "dgram",
+    "SOCK_PACKET": "dgram",
+}
+# How strace prints a sockaddr whose family is AF_UNSPEC.
+_UNSPEC = "{sa_family=AF_UNSPEC"
 
 
 class _Malformed(Exception):
@@ -446,6 +460,7 @@ class _Send:
     ok: bool = False
     receiver: int | None = None  # the receiving process
     receive_line: int | None = None
+    channel: str | None = None  # the socket it was received from (its queue, L14)
 
 
 @dataclass
@@ -454,6 +469,7 @@ class _Receive:
     tid: int
     key: tuple[str, ...]
     pid: int | None = None
+    via: str | None = None  # strace's identity of the socket received from
 
 
 def _key(fds: list[FdArg]) -> tuple[str, ...]:
@@ -511,7 +527,7 @@ def pair_messages(path: Path, root_pid: int | None = None) -> Pairing:
         if rec.name == "recvmsg" and rec.ok and "SCM_RIGHTS" in rec.args:
             fds = _scm(rec)
             if fds:
-                r = _Receive(rec.line, rec.tid, _key(fds), tgid.get(rec.tid))
+                r = _Receive(rec.line, rec.tid, _key(fds), tgid.get(rec.tid), _via(rec))
                 receives.append(r)
                 if r.pid is None:
                     unresolved[rec.tid].append(r)
@@ -547,7 +563,7 @@ def pair_messages(path: Path, root_pid: int | None = None) -> Pairing:
             unsent += 1
             continue
         s = q.popleft()
-        s.receiver, s.receive_line = r.pid, r.line
+        s.receiver, s.receive_line, s.channel = r.pid, r.line, r.via
         by_receive[r.line] = s
     return Pairing(
         {s.entry_line: s for s in sends},
@@ -568,6 +584,15 @@ def _pass1_line(raw: str) -> bool:
         or "resumed>" in raw
         or "<unfinished" in raw
     )
+
+
+def _via(rec: Syscall) -> str | None:
+    """The identity of the socket a recvmsg read from: the message's queue (L14). Both
+    ends of the message's events name it, whatever the sender's socket is called."""
+    try:
+        return first_fd(rec.args).deco
+    except _Malformed:
+        return None
 
 
 def _scm(rec: Syscall | Entry) -> list[FdArg] | None:
@@ -612,6 +637,13 @@ class Summary:
     unreceived_sends: int = 0
     unmatched_receives: int = 0
     untracked_skipped: int = 0
+    # SCM_RIGHTS messages that carried only untracked descriptors (a pty, a file of the
+    # untraced openat, ...): no event, so nothing of theirs was checked; and the untracked
+    # descriptors left out of messages that also carried tracked ones (those are written).
+    untracked_messages: int = 0
+    untracked_passed: int = 0
+    # Per such message or descriptor: the line, who passed what to whom.
+    left_out: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def text(self) -> str:
@@ -619,6 +651,18 @@ class Summary:
             f"{self.events} events from {self.syscalls} syscalls in {self.processes} process(es)",
             f"{self.untracked_skipped} calls on untracked descriptors left out",
         ]
+        if self.untracked_messages:
+            parts.append(
+                f"{self.untracked_messages} SCM_RIGHTS message(s) carried only descriptors "
+                "whose origin the log does not show (standard streams, ptys, files of the "
+                "untraced openat, inherited from outside the log), left out: nothing of "
+                "theirs was checked"
+            )
+        if self.untracked_passed:
+            parts.append(
+                f"{self.untracked_passed} such descriptor(s) left out of SCM_RIGHTS "
+                "messages written with the tracked ones they carried"
+            )
         if self.unreceived_sends:
             parts.append(
                 f"{self.unreceived_sends} SCM_RIGHTS message(s) sent but never received, left out"
@@ -628,7 +672,11 @@ class Summary:
                 f"{self.unmatched_receives} SCM_RIGHTS message(s) received with no send "
                 "in the log, their descriptors untracked"
             )
-        return "; ".join(parts) + "".join(f"\nwarning: {w}" for w in self.warnings[:20])
+        notes = [f"\nleft out: {n}" for n in self.left_out[:10]]
+        if len(self.left_out) > 10:
+            notes.append(f"\nleft out: ... and {len(self.left_out) - 10} more")
+        warnings = [f"\nwarning: {w}" for w in self.warnings[:20]]
+        return "; ".join(parts) + "".join(notes) + "".join(warnings)
 
 
 class Replay:
@@ -784,13 +832,43 @@ class Replay:
             proc.fds.clear()
             self.emit(proc, proc.pid, rec.time, "process_exit")
 
+    def socket_type(self, proc: Proc, call: Syscall, flags: str) -> str | None:
+        """The model's socket type ("stream" or "dgram") from the type argument
+        (SOCK_DGRAM|SOCK_CLOEXEC, ...); None, with a warning, for a type the model does
+        not know (the socket stays untracked)."""
+        for part in flags.split("|"):
+            found = _SOCKET_TYPES.get(part.strip())
+            if found is not None:
+                return found
+        self.summary.warnings.append(
+            f"line {call.line}: pid {proc.pid} makes a socket of type {flags!r}, neither "
+            "connection-oriented (SOCK_STREAM, SOCK_SEQPACKET) nor connectionless "
+            "(SOCK_DGRAM, SOCK_RAW); it is left untracked, and so are its calls"
+        )
+        self.skip()
+        return None
+
     def on_socket(self, proc: Proc, call: Syscall) -> None:
         if not call.ok:
             return
         seen = self.created(call)
-        cloexec = "SOCK_CLOEXEC" in split_args(call.args)[1] if call.args else False
+        args = split_args(call.args)
+        if len(args) < 2:
+            raise _Malformed("args", "socket(...) without its domain and type")
+        kind = self.socket_type(proc, call, args[1])
+        if kind is None:
+            return
+        cloexec = "SOCK_CLOEXEC" in args[1]
         fd = self.new_fd(proc, call.int_value(), seen, seen, cloexec)
-        self.emit(proc, call.tid, call.time, "socket", value=call.int_value(), socket=fd.ident)
+        self.emit(
+            proc,
+            call.tid,
+            call.time,
+            "socket",
+            args={"type": kind},
+            value=call.int_value(),
+            socket=fd.ident,
+        )
         if cloexec:
             self.set_cloexec(proc, call, call.int_value(), fd, True)
 
@@ -825,6 +903,9 @@ class Replay:
         ends = fd_list(args[3])
         if len(ends) != 2 or any(e.deco is None for e in ends):
             raise _Malformed("args", "socketpair's result is not two decoded descriptors")
+        kind = self.socket_type(proc, call, args[1])
+        if kind is None:
+            return
         cloexec = "SOCK_CLOEXEC" in args[1]
         fds = [self.new_fd(proc, e.fd, e.deco or "", e.deco or "", cloexec) for e in ends]
         self.emit(
@@ -832,6 +913,7 @@ class Replay:
             call.tid,
             call.time,
             "socketpair",
+            args={"type": kind},
             value=[e.fd for e in ends],
             sockets=[f.ident for f in fds],
         )
@@ -870,18 +952,22 @@ class Replay:
         self.set_cloexec(proc, call, call.int_value(), fd, True)
 
     def on_simple(self, proc: Proc, call: Syscall) -> None:
-        """bind, listen, connect: one descriptor in, a result out."""
+        """bind, listen, connect: one descriptor in, a result out. A connect to an
+        AF_UNSPEC address (which dissolves a datagram socket's association) says so."""
         arg = first_fd(call.args)
         fd = self.tracked(proc, arg)
         if fd is None:
             self.skip()
             return
+        args: dict[str, Any] = {"handle": arg.fd}
+        if call.name == "connect" and _UNSPEC in call.args:
+            args["unspec"] = True
         self.emit(
             proc,
             call.tid,
             call.time,
             call.name,
-            args={"handle": arg.fd},
+            args=args,
             socket=fd.ident,
             **self.result(call),
         )
@@ -1164,9 +1250,21 @@ class Replay:
         fds = [self.tracked(proc, a) for a in passed]
         send_tracked = [f is not None for f in fds]
         self.sent[send.entry_line] = (proc.pid, [f.ident if f else None for f in fds])
+        untracked = [a.deco or str(a.fd) for a, f in zip(passed, fds, strict=True) if f is None]
+        if untracked:
+            named = ", ".join(untracked)
+            self.summary.left_out.append(
+                f"line {send.entry_line}: pid {proc.pid}'s message to pid {send.receiver}, "
+                f"which carried only untracked descriptors ({named})"
+                if not any(send_tracked)
+                else f"line {send.entry_line}: from pid {proc.pid}'s message to pid "
+                f"{send.receiver}, the untracked {named} (its tracked ones are written)"
+            )
         if not any(send_tracked):
+            self.summary.untracked_messages += 1
             self.skip()
             return
+        self.summary.untracked_passed += len(untracked)
         self.emit(
             proc,
             tid,
@@ -1177,6 +1275,7 @@ class Replay:
                 "handles": [a.fd for a, f in zip(passed, fds, strict=True) if f],
             },
             sockets=[f.ident for f in fds if f],
+            **({"channel": send.channel} if send.channel else {}),
         )
 
     def on_recvmsg(self, proc: Proc, call: Syscall) -> None:
@@ -1223,6 +1322,7 @@ class Replay:
             args={"sender": sender_pid, "cloexec": cloexec},
             value=value,
             sockets=sockets,
+            **({"channel": send.channel} if send.channel else {}),
         )
 
 

@@ -8,10 +8,16 @@ socket connects) and a `-e trace=` list of the syscalls that create, copy, pass 
 close descriptors. The log goes to a file of its own (`-o`), so every line carries its
 pid and the command's own
 standard error stays readable.
+
+A command that outlives `--timeout` is stopped with every process strace traces (found by
+their TracerPid, so one that left strace's session or process group is found too), and
+what was recorded until then is imported: a partial trace, which its header and the
+command's message say it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -76,6 +82,80 @@ class Recorded:
     seconds: float  # the command under strace
     import_seconds: float
     log_bytes: int
+    # Set when the command outlived the timeout: the timeout, and how many processes were
+    # stopped. The trace then holds what was recorded until the stop.
+    timed_out: float | None = None
+    stopped: int = 0
+    log_trimmed: bool = False  # an incomplete last line of the log was dropped
+
+
+def _tracees(tracer: int) -> list[int]:
+    """The live processes `tracer` traces (TracerPid in /proc/PID/status): whatever
+    session, process group or parent they have by now."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            status = Path("/proc", name, "status").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("TracerPid", "").strip() != str(tracer):
+            continue
+        # A zombie is dead already, unless other threads of it still run.
+        if fields.get("State", "").strip().startswith("Z") and fields.get(
+            "Threads", "1"
+        ).strip() in ("0", "1"):
+            continue
+        found.append(int(name))
+    return found
+
+
+def _exited(pid: int) -> bool:
+    """Whether child `pid` has exited, without reaping it: its pid (and so its process
+    group's id) stays taken until the caller waits for it."""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def stop_tree(proc: subprocess.Popen[bytes], grace: float = 10.0) -> int:
+    """Stop strace (`proc`, the leader of its own session) and everything it traces;
+    return how many traced processes were killed.
+
+    The tracees go first, with SIGKILL (which reaches a process in a ptrace stop, and
+    cancels a fork under way, so no new one appears after its parent's kill): strace sees
+    each die, writes its last line, and exits by itself once none is left, with its log
+    complete. Killed before its tracees, strace would detach them and they would run on.
+    Whatever is left in strace's process group after `grace` seconds (strace itself, if
+    it hangs) is killed too, while strace's unreaped pid keeps the group's id taken."""
+    killed: set[int] = set()
+    deadline = time.monotonic() + grace
+    while not _exited(proc.pid) and time.monotonic() < deadline:
+        for pid in _tracees(proc.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        time.sleep(0.01)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return len(killed)
+
+
+def _trim_partial_line(log: Path) -> bool:
+    """Drop an incomplete last line (strace stopped while writing it); True if it did."""
+    with open(log, "rb+") as f:
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        if size == 0:
+            return False
+        f.seek(max(0, size - 65536))
+        tail = f.read()
+        if tail.endswith(b"\n"):
+            return False
+        cut = tail.rfind(b"\n")
+        f.truncate(size - len(tail) + cut + 1 if cut >= 0 else 0)
+        return True
 
 
 def record(
@@ -87,30 +167,31 @@ def record(
     cwd: str | Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Recorded:
-    """Run `cmd` under strace and write its trace to `out`."""
+    """Run `cmd` under strace and write its trace to `out`. If the command outlives
+    `timeout` seconds, it is stopped with every process strace traces, and the trace
+    holds what was recorded until then (`Recorded.timed_out` says so)."""
     strace = strace_path()
     version = strace_version(strace)
     with tempfile.TemporaryDirectory(prefix="wsshare-strace-") as tmp:
         log = Path(tmp) / "strace.log"
         start = time.perf_counter()
-        # A session of its own, so a timeout can stop the command's whole process tree.
+        # A session of its own, so that no signal meant for us (a terminal's ^C) reaches
+        # strace or the command, and that stop_tree has a group to end.
         proc = subprocess.Popen(
             strace_command(strace, log, cmd), cwd=cwd, env=env, start_new_session=True
         )
+        timed_out, stopped = None, 0
         try:
             returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            raise InputError(
-                f"the command did not finish within {timeout} s and was stopped; "
-                "raise --timeout or make it exit on its own"
-            ) from None
+            timed_out = timeout
+            stopped = stop_tree(proc)
+            returncode = proc.returncode
+        except BaseException:
+            stop_tree(proc)  # interrupted: leave nothing running behind us
+            raise
         seconds = time.perf_counter() - start
+        trimmed = timed_out is not None and log.exists() and _trim_partial_line(log)
         if not log.exists() or log.stat().st_size == 0:
             raise InputError(
                 f"strace wrote no log (exit status {returncode}): does the command "
@@ -121,28 +202,51 @@ def record(
             shutil.copyfile(log, keep_log)
             log = Path(keep_log)
         start = time.perf_counter()
-        try:
-            summary = write_trace(
-                log,
-                out,
-                platform=platform_text(),
-                recorder=f"strace {version} via wsshare record linux",
+        recorder = f"strace {version} via wsshare record linux"
+        if timed_out is not None:
+            # The trace says it itself: a reader of the file alone must not take the
+            # killed processes' exits for the program's own.
+            recorder += (
+                f"; PARTIAL: the command was stopped at the timeout of {timed_out:g} s, "
+                "and its processes' last exits are the stop's"
             )
+        try:
+            summary = write_trace(log, out, platform=platform_text(), recorder=recorder)
         except TraceError as e:
             if keep_log is None:
                 e.args = (f"{e} (the log is gone; --keep-log FILE keeps it)",)
             raise
         return Recorded(
-            summary, returncode, seconds, time.perf_counter() - start, log.stat().st_size
+            summary,
+            returncode,
+            seconds,
+            time.perf_counter() - start,
+            log.stat().st_size,
+            timed_out,
+            stopped,
+            trimmed,
         )
 
 
 def run_record(args: Any) -> int:
     """`wsshare record linux -o TRACE [--keep-log FILE] [--timeout S] -- CMD ...`."""
     r = record(args.cmd, args.output, keep_log=args.keep_log, timeout=args.timeout)
-    status = "" if r.returncode == 0 else f" (the command exited with status {r.returncode})"
+    if r.timed_out is not None:
+        status = " until it was stopped"
+    elif r.returncode != 0:
+        status = f" (the command exited with status {r.returncode})"
+    else:
+        status = ""
     print(
         f"{args.output}: {r.summary.text()}; recorded in {r.seconds:.2f} s{status}",
         file=sys.stderr,
     )
+    if r.timed_out is not None:
+        trimmed = "; the log's last, incomplete line was dropped" if r.log_trimmed else ""
+        raise InputError(
+            f"{args.cmd[0]} did not finish within {r.timed_out:g} s: stopped it and the "
+            f"{r.stopped} process(es) strace traced; {args.output} is a PARTIAL trace of "
+            f"the {r.summary.events} event(s) recorded until then{trimmed}. Raise "
+            "--timeout, or make the command exit on its own"
+        )
     return 0
