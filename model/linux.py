@@ -39,6 +39,7 @@ from .actions import (
     Exec,
     Fork,
     GetSockOpt,
+    IoctlNonblocking,
     IpcRecv,
     IpcSend,
     LinuxSocket,
@@ -49,6 +50,7 @@ from .actions import (
     PeerSend,
     PidfdGetfd,
     ProcessExit,
+    ProcessStart,
     Recv,
     RecvFds,
     RecvReturn,
@@ -112,6 +114,11 @@ _WINSOCK_ONLY: tuple[type[Frozen], ...] = (
     Recv,
     RecvReturn,
     PeerSend,
+    # A Linux process begins at fork, or runs from the start of the trace (the first
+    # one, under strace), never by a start of its own.
+    ProcessStart,
+    # The blocking mode matters only to blocking I/O, which the Linux model leaves out.
+    IoctlNonblocking,
 )
 
 # The shared calls' WSA errors, as the Linux calls report them (WSAENOTSOCK is decided
