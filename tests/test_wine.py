@@ -122,3 +122,39 @@ def test_a_wrong_expectation_is_caught(wine_env, tmp_path):
     done = record(wine_env, wrong, tmp_path)
     problems = check(Recorded(wrong, done.path, done.marks, done.seconds))
     assert problems and "expected violates R3, got conforms" in problems[0]
+
+
+def test_recording_some_scenarios_keeps_the_other_manifest_entries(tmp_path):
+    """`record NAME...` rewrites those entries only, in the catalogue's order; an entry
+    whose scenario is no longer in the catalogue goes."""
+    from wsshare.conformance.drivers.wine.record import write_manifest
+
+    kept = {"file": "seed.jsonl", "description": "as it was", "expect": {}}
+    gone = {"file": "no-such-scenario.jsonl", "description": "", "expect": {}}
+    old = {"manifest": 1, "traces": [{"file": "c1.jsonl", "expect": {}}, gone, kept]}
+    (tmp_path / "manifest.json").write_text(json.dumps(old))
+    reuse = SCENARIOS["reuse"]
+    write_manifest(tmp_path, [Recorded(reuse, tmp_path / "reuse.jsonl", {"second use": 6}, 0.0)])
+    traces = json.loads((tmp_path / "manifest.json").read_text())["traces"]
+    assert [t["file"] for t in traces] == ["seed.jsonl", "c1.jsonl", "reuse.jsonl"]
+    assert traces[0] == kept
+    assert traces[2]["expect"]["documented"] == {
+        "verdict": "violates",
+        "rules": ["R2", "R3"],
+        "event": 6,
+    }
+
+
+def test_altered_info_bytes_carry_their_own_digest():
+    marker = harness.WINE_INFO_MARKER.to_bytes(4, "little").hex()
+    raw = "66000200" + "00000000" + "38000000" + marker + "00" * (harness.INFO_SIZE - 16)
+    info = harness.Info(raw, harness.info_digest(raw))
+    cleared = info.altered(service_flags4=0)
+    assert cleared.hex == raw[:24] + "00000000" + raw[32:]
+    assert cleared.digest == harness.info_digest(cleared.hex) != info.digest
+    moved = info.altered(service_flags3=0x7FF0)
+    assert harness.service_flags(moved.hex, harness.SERVICE_FLAGS3_OFFSET) == 0x7FF0
+    assert harness.service_flags(moved.hex, harness.SERVICE_FLAGS4_OFFSET) == 0xFF00FF00
+    with pytest.raises(ValueError, match="the info's own"):
+        info.altered(service_flags3=0x38)
+    assert harness.Info.zeros().hex == "00" * harness.INFO_SIZE
