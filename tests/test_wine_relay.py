@@ -3,15 +3,17 @@
 The fast tests read tests/data/wine-relay-handoff.log, an excerpt of a relay log made
 here by `record_relay_log` below (two agent.exe processes run under
 WINEDEBUG=+pid,+relay, driven by a fixed command script; the agent's JSON answers are not
-used, only Wine's log). The live test makes a fresh log the same way and checks that its
-import gets the same verdicts. Without Wine the live test skips locally and fails under
-CI=true.
+used, only Wine's log), and small hand-written logs, one per kind of call the importer
+treats apart, each checked to the verdict it deserves. The live tests make fresh logs the
+same way: the handoff, which must import to the fixture's verdicts, and FIONBIO with a
+recv that would block. Without Wine the live tests skip locally and fail under CI=true.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -443,10 +445,12 @@ def test_a_wsarecv_return_that_is_a_count_is_bad_input(tmp_path):
 # -- live: a fresh relay log of the same program ----------------------------------------------
 
 
-def record_relay_log(env: harness.WineEnv, log: Path) -> None:
-    """Run the handoff program: two agents under WINEDEBUG=+pid,+relay, both logging to
-    `log`. The script is fixed; the info bytes go from P1's answer to P2's command, which
-    is the program's IPC (invisible to the relay channel)."""
+def record_relay_log(
+    env: harness.WineEnv, log: Path, script: Callable[[Callable[[int, str], Any]], None]
+) -> None:
+    """Run a program of two agents under WINEDEBUG=+pid,+relay, both logging to `log`.
+    `script` drives them with ask(agent, command) -> the parsed answer; what it relays
+    between them (the info bytes) is the program's IPC, invisible to the relay channel."""
     reg = [env.tools.wine, "reg", "add", "HKCU\\Software\\Wine\\Debug", "/v", "RelayInclude"]
     reg += ["/t", "REG_SZ", "/d", RELAY_INCLUDE, "/f"]
     subprocess.run(reg, env=env.env(), capture_output=True, check=True, timeout=120)
@@ -465,27 +469,32 @@ def record_relay_log(env: harness.WineEnv, log: Path) -> None:
             for _ in range(2)
         ]
 
-        def ask(i: int, command: str) -> str:
+        def ask(i: int, command: str) -> Any:
             stdin, stdout = procs[i].stdin, procs[i].stdout
             assert stdin is not None and stdout is not None
             stdin.write(command + "\n")
             stdin.flush()
-            return stdout.readline()
+            return json.loads(stdout.readline())
 
-        p2 = json.loads(ask(1, "getpid"))["pid"]
-        ask(1, "WSAStartup")
-        ask(0, "WSAStartup")
-        h = json.loads(ask(0, "WSASocket"))["handle"]
-        info = json.loads(ask(0, f"WSADuplicateSocket {h} {p2}"))["info"]
-        h2 = json.loads(ask(1, f"WSASocketFromInfo {info}"))["handle"]
-        ask(1, f"WSASocketFromInfo {info}")  # a reused info: Wine returns h2 again
-        ask(0, f"closesocket {h}")
-        ask(1, f"closesocket {h2}")
-        ask(1, f"closesocket {h2}")  # Wine listed h2 twice
+        script(ask)
         ask(0, "exit")
         ask(1, "exit")
         for p in procs:
             p.wait(timeout=60)
+
+
+def handoff(ask: Callable[[int, str], Any]) -> None:
+    """The fixture's program: the handoff with a reused info and a double close."""
+    p2 = ask(1, "getpid")["pid"]
+    ask(1, "WSAStartup")
+    ask(0, "WSAStartup")
+    h = ask(0, "WSASocket")["handle"]
+    info = ask(0, f"WSADuplicateSocket {h} {p2}")["info"]
+    h2 = ask(1, f"WSASocketFromInfo {info}")["handle"]
+    ask(1, f"WSASocketFromInfo {info}")  # a reused info: Wine returns h2 again
+    ask(0, f"closesocket {h}")
+    ask(1, f"closesocket {h2}")
+    ask(1, f"closesocket {h2}")  # Wine listed h2 twice
 
 
 def test_live_relay_log_of_the_program_imports_to_the_same_verdicts(tmp_path, unavailable):
@@ -494,8 +503,47 @@ def test_live_relay_log_of_the_program_imports_to_the_same_verdicts(tmp_path, un
     except WineUnavailable as e:
         unavailable(str(e))
     log = tmp_path / "relay.log"
-    record_relay_log(env, log)
+    record_relay_log(env, log, handoff)
     out = tmp_path / "relay.jsonl"
     summary = import_log(log, out)
     assert summary.events == 11, summary.line()
     assert _verdicts(out) == EXPECTED
+
+
+def test_live_relay_log_of_fionbio_and_a_recv_that_would_block(tmp_path, unavailable):
+    """Real relay lines of ioctlsocket(FIONBIO) and of a recv failing with WSAEWOULDBLOCK
+    on the socket it made nonblocking: the trace conforms to both profiles, which it did
+    not while FIONBIO was left out."""
+    try:
+        env = harness.WineEnv()
+    except WineUnavailable as e:
+        unavailable(str(e))
+    peer = harness.Peer()
+
+    def nonblocking_recv(ask: Callable[[int, str], Any]) -> None:
+        ask(0, "WSAStartup")
+        h = ask(0, "WSASocket")["handle"]
+        ask(0, f"connect {h} {peer.port}")
+        peer.accept()
+        ask(0, f"ioctlsocket_fionbio {h} 1")
+        assert ask(0, f"recv {h}")["error"] == "WSAEWOULDBLOCK"
+        ask(0, f"closesocket {h}")
+
+    log = tmp_path / "relay.log"
+    try:
+        record_relay_log(env, log, nonblocking_recv)
+    finally:
+        peer.close()
+    out = tmp_path / "relay.jsonl"
+    summary = import_log(log, out)
+    events = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    calls = [(e["call"], e.get("error")) for e in events if e["call"] != "process_exit"]
+    assert calls == [
+        ("WSAStartup", None),
+        ("WSASocket", None),
+        ("connect", None),
+        ("ioctlsocket_fionbio", None),
+        ("recv", "WSAEWOULDBLOCK"),
+        ("closesocket", None),
+    ], summary.line()
+    assert verdicts(out) == BOTH_CONFORM
