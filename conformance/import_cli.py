@@ -36,8 +36,12 @@ def _register_wine_relay(importers: Any) -> None:
             "Info identity: the WSAPROTOCOL_INFO bytes are behind a pointer, so each "
             "successful WSADuplicateSocket is named relay:PID:N and a WSASocket with an info "
             "carries no digest: the checker tries every info minted so far. Socket "
-            "identities are not visible; options and FIONBIO (values behind pointers) are "
-            "left out.\n\n" + HOW_TO_RECORD + "."
+            "identities are not visible; FIONBIO's mode is behind a pointer, so it is "
+            "unobserved (the checker tries both); options are left out. A failed call "
+            "whose error the program never read is kept as 'failed'; a call with no Ret "
+            "line is a 'call' event with no return. The summary on standard error counts "
+            "every ws2_32 call left out, by function and reason (not modelled, the peer's "
+            "end of stream, an overlapped WSARecv/WSASend still pending).\n\n" + HOW_TO_RECORD + "."
         ),
     )
     p.add_argument("log", metavar="LOG", help="the relay log (Wine's stderr)")

@@ -47,6 +47,12 @@ BUILD_FLAGS = ("-O1", "-Wall", "-Werror")
 BUILD_LIBS = ("-lws2_32",)
 # sizeof(WSAPROTOCOL_INFOW) on Windows (C29): anything else is not an info.
 INFO_SIZE = 628
+# Where Wine's WSADuplicateSocketW leaves its data in the info (semantics.md B.1): the
+# handle it pre-placed in the target in dwServiceFlags3, the third DWORD, and a marker in
+# dwServiceFlags4, the fourth, which WSASocketW checks before returning dwServiceFlags3.
+SERVICE_FLAGS3_OFFSET = 8
+SERVICE_FLAGS4_OFFSET = 12
+WINE_INFO_MARKER = 0xFF00FF00
 # How long an agent may take to answer one command. Every command the scenarios send
 # returns at once on a working stack; a hang means the implementation blocked where the
 # model says it must not, and the recording stops there with a clear error.
@@ -57,6 +63,9 @@ ANSWER_TIMEOUT = 15.0
 # the close at any time after the release).
 FIN_WAIT = 0.25
 FINAL_FIN_WAIT = 2.0
+# How long a scenario waits for a call it expects may block before recording it as a
+# call that did not return. Every other command answers within milliseconds.
+BLOCK_WAIT = 3.0
 
 
 class WineUnavailable(RuntimeError):
@@ -216,6 +225,7 @@ class Agent:
         threading.Thread(target=self._pump, daemon=True).start()
         self.pid = 0
         self.exited = False
+        self.blocked: str | None = None  # the command it is still inside, if any
 
     def _pump(self) -> None:
         assert self.proc.stdout is not None
@@ -225,8 +235,23 @@ class Agent:
 
     def ask(self, command: str, timeout: float = ANSWER_TIMEOUT) -> dict[str, Any]:
         """Send one command; its one JSON answer."""
+        answer = self.try_ask(command, timeout)
+        if answer is None:
+            raise AgentError(
+                f"{self.name} (pid {self.pid}): no answer to {command.split()[0]!r} within "
+                f"{timeout:.0f} s (the call blocked)"
+            )
+        return answer
+
+    def try_ask(self, command: str, timeout: float) -> dict[str, Any] | None:
+        """Send one command; its answer, or None when the call has not returned within
+        `timeout` (the agent stays inside it: only kill() ends it)."""
         if self.exited:
             raise AgentError(f"{self.name}: the process has exited; cannot run {command!r}")
+        if self.blocked is not None:
+            raise AgentError(
+                f"{self.name}: still inside {self.blocked.split()[0]!r}; cannot run {command!r}"
+            )
         assert self.proc.stdin is not None
         try:
             self.proc.stdin.write(command + "\n")
@@ -236,10 +261,8 @@ class Agent:
         try:
             line = self._lines.get(timeout=timeout)
         except queue.Empty:
-            raise AgentError(
-                f"{self.name} (pid {self.pid}): no answer to {command.split()[0]!r} within "
-                f"{timeout:.0f} s (the call blocked)"
-            ) from None
+            self.blocked = command
+            return None
         if line is None:
             raise AgentError(f"{self.name}: the agent died during {command!r}: {self._stderr()}")
         answer: dict[str, Any] = json.loads(line)
@@ -286,6 +309,11 @@ def identity(answer: dict[str, Any]) -> str | None:
 def info_digest(hex_bytes: str) -> str:
     """The digest a trace carries for an info: equal bytes, equal digest."""
     return hashlib.sha256(bytes.fromhex(hex_bytes)).hexdigest()[:16]
+
+
+def service_flags(hex_bytes: str, offset: int) -> int:
+    """A DWORD of an info's bytes (little-endian, as on x86)."""
+    return int.from_bytes(bytes.fromhex(hex_bytes)[offset : offset + 4], "little")
 
 
 # -- the remote peer --------------------------------------------------------------------------
@@ -388,6 +416,29 @@ class Info:
     hex: str
     digest: str
 
+    def altered(self, service_flags3: int | None = None, service_flags4: int | None = None) -> Info:
+        """These bytes with dwServiceFlags3 or dwServiceFlags4 replaced, as a program that
+        corrupts the info in transit would pass them. The digest is that of the new
+        bytes, which no WSADuplicateSocket minted, so a trace shows the checker bytes that
+        are no info."""
+        raw = bytearray(bytes.fromhex(self.hex))
+        for offset, value in (
+            (SERVICE_FLAGS3_OFFSET, service_flags3),
+            (SERVICE_FLAGS4_OFFSET, service_flags4),
+        ):
+            if value is not None:
+                raw[offset : offset + 4] = value.to_bytes(4, "little")
+        if raw.hex() == self.hex:
+            # Equal bytes would be this very info, and its digest would say so.
+            raise ValueError("the altered bytes are the info's own")
+        return Info(raw.hex(), info_digest(raw.hex()))
+
+    @staticmethod
+    def zeros() -> Info:
+        """628 zero bytes: the shape of an info, with nothing in it."""
+        hex_bytes = "00" * INFO_SIZE
+        return Info(hex_bytes, info_digest(hex_bytes))
+
 
 @dataclass
 class Recording:
@@ -431,10 +482,14 @@ class Recording:
         )
         self._writer = TraceWriter(self.path, header)
 
+    def clock(self) -> float:
+        """Seconds since the recording started: an event's time."""
+        return round(time.monotonic() - self._started, 6)
+
     def event(self, **fields: Any) -> int:
         """Write one event; its 0-based index among the events."""
         assert self._writer is not None, "open() the recording first"
-        fields.setdefault("time", round(time.monotonic() - self._started, 6))
+        fields.setdefault("time", self.clock())
         self._writer.event(**fields)
         self._events += 1
         return self._events - 1
@@ -636,6 +691,33 @@ class Proc:
     def send(self, h: int) -> None:
         self._call(f"send {h}", "send", {"handle": h})
 
+    def send_may_block(self, h: int, wait: float = BLOCK_WAIT) -> bool:
+        """send where the call may not return: recorded as it returned, or, after `wait`
+        seconds without an answer, as a `call` event with no return (the process is then
+        inside the call until kill()). Whether it returned."""
+        started = self.rec.clock()
+        a = self.agent.try_ask(f"send {h}", wait)
+        if a is None:
+            call = {"pid": self.pid, "call": "send", "args": {"handle": h}}
+            self.rec.event(**call, phase="call", time=started)
+            return False
+        fields: dict[str, Any] = {"pid": self.pid, "call": "send", "args": {"handle": h}}
+        if a["ok"]:
+            fields["result"] = "ok"
+        else:
+            fields.update(result="error", error=a["error"])
+        ident = identity(a)
+        if ident is not None:
+            fields["socket"] = ident
+        self.rec.event(**fields)
+        return True
+
+    def names_nothing(self, h: int) -> bool:
+        """Whether the value `h` names no socket here (the agent's probe, which changes
+        no Winsock state and is not recorded, finds no address and no SO_ACCEPTCONN)."""
+        a = self.agent.ask(f"probe {h}")
+        return not any(k.startswith("before_") for k in a)
+
     def recv(self, h: int) -> None:
         a = self.agent.ask(f"recv {h}")
         fields: dict[str, Any] = {"pid": self.pid, "call": "recv", "args": {"handle": h}}
@@ -688,8 +770,19 @@ class Proc:
             raise AgentError(f"OpenProcess({pid}) failed")
 
     def exit(self) -> None:
+        if self.agent.blocked is not None:
+            self.kill()
+            return
         self.agent.ask("exit")
         self.agent.exited = True
         self.agent.proc.wait(timeout=ANSWER_TIMEOUT)
+        self.rec.event(pid=self.pid, call="process_exit", result="ok")
+        self.rec.fins()
+
+    def kill(self) -> None:
+        """End the process from outside, as a process stuck in a call ends: Wine's
+        server closes its handles when the process dies."""
+        self.agent.close()
+        self.agent.exited = True
         self.rec.event(pid=self.pid, call="process_exit", result="ok")
         self.rec.fins()

@@ -3,10 +3,12 @@
 `traces/real/wine/record` runs `main`. Each scenario is recorded into `<name>.jsonl`; the
 manifest's expectations come from the catalogue (scenarios.py), with each violation's
 event index resolved from the mark the scenario set, so a re-recording that shifts an
-event shifts the index with it. After writing, every trace is checked under each profile
-of its expectations and any difference from the catalogue is reported (exit 1): a
-recording that no longer gets the verdict the catalogue states is a finding, never
-something to paper over by rewriting the expectation.
+event shifts the index with it. Recording some scenarios rewrites their entries and keeps
+the others', so a new scenario joins the corpus without re-recording the rest. After
+writing, every trace is checked under each profile of its expectations and any difference
+from the catalogue is reported (exit 1): a recording that no longer gets the verdict the
+catalogue states is a finding, never something to paper over by rewriting the
+expectation.
 """
 
 from __future__ import annotations
@@ -88,14 +90,24 @@ def manifest_entry(recorded: Recorded) -> dict[str, Any]:
 
 
 def write_manifest(out: Path, recorded: list[Recorded]) -> None:
+    """The manifest of `out` with the entries of `recorded` written afresh; the entries of
+    scenarios not recorded this time stay as they were. Entries follow the catalogue's
+    order; an entry whose scenario left the catalogue is dropped (its file is not)."""
+    entries: dict[str, dict[str, Any]] = {}
+    path = out / MANIFEST
+    if path.exists():
+        for entry in json.loads(path.read_text(encoding="utf-8"))["traces"]:
+            entries[entry["file"]] = entry
+    for r in recorded:
+        entries[r.path.name] = manifest_entry(r)
     data = {
         "manifest": 1,
         "description": "Real Winsock traces recorded under Wine 8.0 (one agent.exe per "
         "process, the harness as IPC and remote peer); expected verdicts under the "
         "documented and wine-8.0 profiles.",
-        "traces": [manifest_entry(r) for r in recorded],
+        "traces": [entries[f"{name}.jsonl"] for name in SCENARIOS if f"{name}.jsonl" in entries],
     }
-    (out / MANIFEST).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,9 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         found = check(r)
         problems += found
         print(f"{'FAIL' if found else 'ok  '} {s.name} ({r.seconds:.1f} s)")
-    if not args.names:
-        # Only a full recording rewrites the manifest; a partial one leaves it alone.
-        write_manifest(args.out, recorded)
+    write_manifest(args.out, recorded)
     for p in problems:
         print(p, file=sys.stderr)
     return 1 if problems else 0

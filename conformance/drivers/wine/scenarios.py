@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .harness import Recording
+from .harness import AgentError, Info, Recording
 
 DOC = "documented"
 WINE = "wine-8.0"
@@ -647,5 +647,104 @@ def s_cleanup(rec: Recording) -> None:
     p1.send(h1)
     p1.close(h1)  # the last descriptor: WSACleanup closed P2's
     rec.mark("after cleanup")
+    p2.send(h2)
+    rec.finish()
+
+
+# -- where Wine answers otherwise than the pages ----------------------------------------------
+
+
+@scenario(
+    "send on a TCP socket never connected: fresh, bound, then listening (R28: the pages say "
+    "WSAENOTCONN)",
+    {
+        DOC: Expect("violates", ("R28",), at="fresh send"),
+        # send_unconnected_error "WSAECONNRESET" for a socket never connected, unbound or
+        # bound; the listening socket's send never returns, which any model allows.
+        WINE: CONFORMS,
+    },
+    processes=1,
+)
+def s_send_unconnected(rec: Recording) -> None:
+    (p1,) = rec.agents
+    p1.startup()
+    fresh = p1.socket()
+    rec.mark("fresh send")
+    p1.send(fresh)
+    bound = p1.socket()
+    p1.bind(bound)
+    p1.send(bound)
+    listening = p1.socket()
+    p1.bind(listening)
+    p1.listen(listening)
+    # Blocking: Wine's server queues the send until the socket polls writable, which a
+    # listening socket never does (server/sock.c send_socket), so it may not return.
+    if not p1.send_may_block(listening):
+        p1.kill()
+    rec.finish()
+
+
+@scenario(
+    "send on a nonblocking listening socket (R28: the pages say WSAENOTCONN)",
+    {
+        DOC: Expect("violates", ("R28",), at="send"),
+        WINE: Expect("violates", ("R28",), at="send"),
+    },
+    processes=1,
+    note="Wine 8.0 answers WSAECONNRESET here too, as for a socket never connected "
+    "(send-unconnected), where the profile expects WSAENOTCONN for a listening socket",
+)
+def s_send_listening(rec: Recording) -> None:
+    (p1,) = rec.agents
+    p1.startup()
+    listening = p1.socket()
+    p1.bind(listening)
+    p1.listen(listening)
+    # Nonblocking, so that the send is tried at once instead of waiting for a
+    # writability a listening socket never has (send-unconnected).
+    p1.fionbio(listening, True)
+    rec.mark("send")
+    p1.send(listening)
+    rec.finish()
+
+
+# A handle value no agent reaches: Wine allocates the lowest free slot, and an agent holds
+# a few dozen handles.
+UNUSED_HANDLE = 0x7FF0
+
+
+@scenario(
+    "WSASocket with altered info bytes: the marker cleared, dwServiceFlags3 naming nothing, "
+    "dwServiceFlags3 naming the caller's own socket, all zero; then the info itself (R48)",
+    {
+        DOC: Expect("violates", ("R48",), at="marker cleared"),
+        # corrupt_info_outcomes: without Wine's marker a fresh socket is made from the
+        # af/type/protocol in the bytes; with it, the value in dwServiceFlags3 is returned
+        # as it is; all-zero bytes fail with WSAEINVAL.
+        WINE: CONFORMS,
+    },
+)
+def s_altered_info(rec: Recording) -> None:
+    p1, p2 = rec.agents
+    p1.startup()
+    p2.startup()
+    h1 = p1.socket()
+    p1.connect(h1)
+    own = p2.socket()
+    p2.connect(own)
+    info = p1.duplicate(h1, p2.pid)
+    assert info is not None
+    rec.mark("marker cleared")
+    fresh = p2.from_info(info.altered(service_flags4=0))
+    if fresh:
+        # A fresh socket connects; the shared one, connected already, would refuse.
+        p2.connect(fresh)
+    if not p2.names_nothing(UNUSED_HANDLE):
+        raise AgentError(f"P2's handle {UNUSED_HANDLE} names a socket; pick another value")
+    p2.from_info(info.altered(service_flags3=UNUSED_HANDLE))
+    p2.from_info(info.altered(service_flags3=own))
+    p2.from_info(Info.zeros())
+    # The alterations consumed nothing: the info's own bytes still give P2 the socket.
+    h2 = p2.from_info(info)
     p2.send(h2)
     rec.finish()
