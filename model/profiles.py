@@ -92,8 +92,9 @@ class Profile(Frozen):
     # and a closed value a pre-placement lands on works again. Off: the pre-placed handle
     # only pins the socket (D5) and the descriptor is allocated when the info is used.
     preplaced_handle_is_descriptor: bool = False
-    # send on a stream socket that was never connected (unbound or bound): the send page
-    # says WSAENOTCONN; Wine answers WSAECONNRESET.
+    # send on a stream socket that is not connected (unbound, bound or listening): the
+    # send page says WSAENOTCONN; Wine answers WSAECONNRESET (and a blocking send on a
+    # listening socket never returns there, which a trace shows as a call without return).
     send_unconnected_error: Literal["WSAENOTCONN", "WSAECONNRESET"] = "WSAENOTCONN"
     # C28/R48/D12: WSASocket with bytes that are no info the stack minted (zeroed,
     # altered). "einval": the documented failure; "fresh_socket": a new socket from the
@@ -192,12 +193,19 @@ WINE_8 = DOCUMENTED.model_copy(
         "send_unconnected_error": "WSAECONNRESET",
         "corrupt_info_outcomes": frozenset({"einval", "fresh_socket", "carried_value"}),
         "evidence": {
-            "send_unconnected_error": "issue 12: send on a never-connected TCP socket "
-            "answered WSAECONNRESET under Wine 8.0 (the send page says WSAENOTCONN)",
-            "corrupt_info_outcomes": "the live machine (tests/test_wine_live.py): zeroed "
-            "bytes give WSAEINVAL; semantics.md B.1: WSASocketW returns dwServiceFlags3 as "
-            "it is when dwServiceFlags4 holds the marker 0xff00ff00, and otherwise makes a "
-            "socket from the af/type/protocol the bytes name",
+            "send_unconnected_error": "recorded (traces/real/wine send-unconnected: send "
+            "on a fresh TCP socket and on a bound one fails with WSAECONNRESET, not "
+            "WSAENOTCONN; on a blocking listening socket send does not return, not even when "
+            "a client connects; send-listening: on a nonblocking listening socket, "
+            "WSAECONNRESET too); Wine's server queues a send until the socket polls "
+            "writable (server/sock.c send_socket), which a listening socket never does",
+            "corrupt_info_outcomes": "recorded (traces/real/wine altered-info: with "
+            "dwServiceFlags4's marker 0xff00ff00 cleared, WSASocket makes a fresh "
+            "unconnected socket, which then connects; with the marker kept it returns "
+            "dwServiceFlags3 as success: a value naming nothing in the caller (0x7ff0), or "
+            "the caller's own connected socket; 628 zero bytes fail with WSAEINVAL, as in "
+            "the live machine; the untouched info then still gives the pre-placed handle); "
+            "semantics.md B.1",
             "preplaced_handle_is_descriptor": "the live machine (tests/test_wine_live.py, "
             "families create+share): P3 WSASocket -> 48, three WSADuplicateSocket(48 -> P2), "
             "P2 uses the third, P2 duplicates it to P1, P3 uses that info (wrong process) "

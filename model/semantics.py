@@ -1083,10 +1083,8 @@ class Semantics:
             return self._unchanged(w, found, "R36")
         d, s = found
         if s.state != "connected":
-            error = E.WSAENOTCONN
-            if s.state in ("unbound", "bound"):
-                # Never connected: Wine's answer differs (knob send_unconnected_error).
-                error = WsaError[self.profile.send_unconnected_error]
+            # WSAENOTCONN by the page; Wine's answer differs (knob send_unconnected_error).
+            error = WsaError[self.profile.send_unconnected_error]
             return self._listed_only(w, d, self._unchanged(w, error, "R28"))
         return self._listed_only(w, d, [Outcome(Ok(), w, ("R26", "R27"))])
 
