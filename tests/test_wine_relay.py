@@ -315,6 +315,18 @@ def test_fionbio_is_imported_with_its_mode_unobserved(tmp_path):
     assert verdicts(out)["documented"] == ("violates", 3)
 
 
+def test_wsaioctl_fionbio_sets_the_mode_as_ioctlsocket_does(tmp_path):
+    # WSAIoctl(s, FIONBIO, &mode, 4, NULL, 0, &bytes, NULL, NULL) left out would make the
+    # recv's WSAEWOULDBLOCK a violation the program did not commit.
+    log = CONNECTED + done("WSAIoctl", 0, S, FIONBIO, BUF, 4, 0, 0, BUF, 0, 0)
+    log += done("recv", SOCKET_ERROR, S, BUF, 0x1000, 0) + read_error(WOULDBLOCK)
+    events, summary, out = imported(tmp_path, log)
+    assert events[3]["call"] == "ioctlsocket_fionbio"
+    assert events[3]["args"] == {"handle": S, "nonblocking": None}
+    assert summary.left_out == {}
+    assert verdicts(out) == BOTH_CONFORM
+
+
 def test_other_ioctls_are_left_out_by_name_and_command(tmp_path):
     log = CONNECTED
     log += done("ioctlsocket", 0, S, FIONREAD, BUF)

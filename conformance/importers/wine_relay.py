@@ -24,9 +24,9 @@ What the log gives, and what is inferred:
   (non-NULL lpOverlapped) whose error the program never read, since that may have been
   WSA_IO_PENDING too. A plain `recv` returning 0 is the peer's end of stream, which the
   model does not have: left out;
-- ioctlsocket(FIONBIO): the mode is behind argp, so the event's `nonblocking` is null
-  (unobserved: the checker tries both). Other ioctlsocket commands and WSAIoctl are not
-  modelled;
+- ioctlsocket(FIONBIO) and WSAIoctl(FIONBIO): the mode is behind a pointer, so the
+  event's `nonblocking` is null (unobserved: the checker tries both). Their other
+  commands are not modelled;
 - a call with no Ret line (the log ends, or its process exits, inside the call) is a
   `call` event with no return, written where the log says no more can come: before the
   process's `process_exit`, or at the end;
@@ -363,8 +363,9 @@ class RelayImporter:
             self._need(call, index + 1)
             mask = {"handle": args[0], "mask_nonzero": args[index] != 0}
             return base | {"call": func, "args": mask}
-        if func == "ioctlsocket" and self._ioctl(call) == FIONBIO:
-            # The mode is behind argp: unobserved, so the checker tries both.
+        if func in _IOCTL and self._ioctl(call) == FIONBIO:
+            # The mode is behind argp (lpvInBuffer for WSAIoctl): unobserved, so the
+            # checker tries both.
             return base | {
                 "call": "ioctlsocket_fionbio",
                 "args": {"handle": args[0], "nonblocking": None},
