@@ -24,7 +24,7 @@ The stateful tests use this same engine as their oracle (one oracle, not two).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from itertools import product
 from typing import Literal
@@ -34,7 +34,6 @@ from pyrsistent import PMap, pmap
 from wsshare.model import (
     DOCUMENTED,
     NAMES_NOTHING,
-    NONEXISTENT_PID,
     Config,
     Err,
     Ok,
@@ -52,42 +51,25 @@ from wsshare.model.actions import (
     Action,
     CallReturn,
     CloseRange,
-    Dup,
     Fork,
-    IpcRecv,
-    IpcSend,
     PeerSeesClose,
     PeerSend,
     PidfdGetfd,
     Recv,
-    RecvFds,
     RecvReturn,
-    SendFds,
-    WSASocketFromInfo,
+    returns,
 )
 from wsshare.model.errors import CALL_ERRORS
 from wsshare.model.semantics import Outcome
+from wsshare.model.spi import SPI_CALL_NAMES
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
 from .trace import Line, TraceError, TraceEvent, TraceHeader, TraceReader
+from .translate import PidMap, Processes, Translation
 
 Verdict = Literal["conforms", "violates", "unknown"]
 DEFAULT_MAX_CANDIDATES = 10_000
 
-# Calls that hand the caller a new handle value (an allocating SPI step hands it to
-# ws2_32 and the provider above).
-_RETURNS_HANDLE = frozenset(
-    {"WSASocket", "WSASocketFromInfo", "accept", "spi_step"}
-    # Linux calls that make one descriptor.
-    | {"socket", "open_other", "dup", "pidfd_getfd"}
-)
-# Linux calls whose value is a list of new descriptors, with their identities in
-# `sockets`.
-_RETURNS_HANDLES = frozenset({"socketpair", "recv_fds"})
-# Arguments that name another process of the trace (Linux calls).
-_PEER_ARGS = ("to", "sender", "child", "source_pid")
-# API calls that are a begin, SPI steps and a return in an spi trace.
-_SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 
 _EMPTY: PMap[str, int] = pmap()
 _EMPTY_BY_ID: PMap[int, str] = pmap()
@@ -212,70 +194,9 @@ class CheckResult:
         return self.violation.index if self.violation else None
 
 
-class PidMap:
-    """Observed process ids to model pids, in order of first appearance."""
-
-    def __init__(self, acting: list[int]) -> None:
-        self.model = {obs: i + 1 for i, obs in enumerate(acting)}
-        self.observed = {m: o for o, m in self.model.items()}
-
-    def of_caller(self, observed: int) -> int:
-        return self.model[observed]
-
-    def of_argument(self, observed: int) -> int:
-        """A pid passed as an argument: a process of the trace, 0, or one that names no
-        process (any other value)."""
-        if observed == 0:
-            return 0
-        return self.model.get(observed, NONEXISTENT_PID)
-
-
-class _Processes:
-    """The processes of a trace, gathered in one pass: the pids in order of first
-    appearance (callers, and the peers named by IPC, which exist even if they record no
-    call), those started during the trace, and those that call WSAStartup (the others are
-    taken to have called it before recording)."""
-
-    def __init__(self, header: TraceHeader) -> None:
-        self.acting: dict[int, None] = dict.fromkeys(header.processes or [])
-        self.started: set[int] = set()
-        self.startup: set[int] = set()
-
-    def add(self, e: TraceEvent) -> None:
-        if e.pid is None:
-            return
-        self.acting.setdefault(e.pid, None)
-        if e.call == "process_start":
-            self.started.add(e.pid)
-        elif e.call == "WSAStartup":
-            self.startup.add(e.pid)
-        elif e.call == "fork":
-            # A forked child exists from its fork on, as if started there.
-            child = e.args.get("child")
-            if isinstance(child, int) and not isinstance(child, bool) and child > 0:
-                self.acting.setdefault(child, None)
-                self.started.add(child)
-        if e.call in ("send_fds", "recv_fds", "pidfd_getfd"):
-            for name in _PEER_ARGS:
-                pid = e.args.get(name)
-                if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
-                    self.acting.setdefault(pid, None)
-        elif e.call in ("ipc_send", "ipc_recv"):
-            message = e.args.get("message")
-            named = [e.args.get("to"), e.args.get("sender")]
-            if isinstance(message, dict):
-                named.append(message.get("pid"))
-            for pid in named:
-                if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0:
-                    self.acting.setdefault(pid, None)
-
-    def pid_map(self) -> PidMap:
-        return PidMap(list(self.acting))
-
-
-def _scan(path: str) -> _Processes:
+def _scan(path: str) -> Processes:
     with TraceReader(path) as reader:
-        found = _Processes(reader.header)
+        found = Processes(reader.header)
         for line in reader:
             found.add(line.event)
     return found
@@ -301,11 +222,7 @@ class Checker:
         self.max_candidates = max_candidates
         n = max(1, len(pids.model))
         self._action_cache: tuple[TraceEvent, Action] | None = None
-        # SCM_RIGHTS channel identities (Linux) -> model channel numbers, in order of
-        # first appearance from 1 (0 is the one queue per pair of a trace that names
-        # none). The model gives a channel no meaning but its identity, so every
-        # candidate may use the same numbers, and the map is one-to-one by construction.
-        self.channels: dict[str, int] = {}
+        self.translation = Translation(pids)
         self.spi = header.level == "spi"
         if self.spi and profile.platform == "linux":
             raise TraceError(path, 1, "level", "the Linux profiles check api-level traces only")
@@ -355,85 +272,15 @@ class Checker:
             action = e.action()
             # Every candidate world asks again for the same event's action.
             self._action_cache = (e, action)
-        update: dict[str, object] = {}
-        pid = None
-        if e.pid is not None:
-            pid = self.pids.of_caller(e.pid)
-            update["pid"] = pid
-        handle = getattr(action, "handle", None)
-        if handle is not None and pid is not None:
-            slot = b.slot(pid, handle)
-            update["handle"] = NAMES_NOTHING if slot is None else slot
-        target = getattr(action, "target_pid", None)
-        if target is not None:
-            update["target_pid"] = self.pids.of_argument(target)
-        if isinstance(action, IpcSend):
-            update["to"] = self.pids.of_caller(action.to)
-            if isinstance(action.message, PidReply):
-                update["message"] = PidReply(pid=self.pids.of_caller(action.message.pid))
-        if isinstance(action, IpcRecv):
-            update["sender"] = self.pids.of_caller(action.sender)
-        if pid is not None and isinstance(action, Fork | SendFds | RecvFds | PidfdGetfd | Dup):
-            update.update(self._linux_arguments(e, action, pid, b))
-        if pid is not None and isinstance(action, CloseRange):
-            low, high = e.args["low"], e.args["high"]
-            update["handles"] = tuple(
-                sorted(slot for (p, v), slot in b.handles if p == pid and low <= v <= high)
-            )
-        base = action.model_copy(update=update)
-        if isinstance(base, WSASocketFromInfo):
-            for info in self._infos(e, w, b):
-                yield base.model_copy(update={"info": info})
-        elif isinstance(base, IpcSend) and isinstance(base.message, InfoMessage):
-            for info in self._infos(e, w, b):
-                if info is not None:
-                    yield base.model_copy(update={"message": InfoMessage(info=info)})
-        elif isinstance(base, PeerSend | PeerSeesClose):
-            known = b.socket(e.socket) if e.socket is not None else None
-            ids = [known] if known is not None else [s.id for s in w.sockets]
-            for sid in ids:
-                yield base.model_copy(update={"socket": sid})
-        else:
-            yield base
-
-    def _linux_arguments(
-        self, e: TraceEvent, action: Action, pid: int, b: Binding
-    ) -> dict[str, object]:
-        """Observed pids and descriptor numbers of the Linux calls, as model values: a
-        number is looked up in the table of the process that holds it."""
-        update: dict[str, object] = {}
-        if isinstance(action, Fork):
-            update["child"] = self.pids.of_caller(action.child)
-        elif isinstance(action, SendFds):
-            update["to"] = self.pids.of_caller(action.to)
-            slots = [b.slot(pid, h) for h in action.handles]
-            update["handles"] = tuple(NAMES_NOTHING if s is None else s for s in slots)
-            update["channel"] = self._channel(e.channel)
-        elif isinstance(action, RecvFds):
-            update["sender"] = self.pids.of_caller(action.sender)
-            update["channel"] = self._channel(e.channel)
-        elif isinstance(action, PidfdGetfd):
-            source = self.pids.of_argument(action.source_pid)
-            update["source_pid"] = source
-            slot = b.slot(source, action.handle)
-            update["handle"] = NAMES_NOTHING if slot is None else slot
-        elif isinstance(action, Dup) and action.to is not None:
-            # dup2 onto a number that names nothing bound yet: any free number will do,
-            # and the result binds it.
-            update["to"] = b.slot(pid, action.to)
-        return update
-
-    def _channel(self, identity: str | None) -> int:
-        if identity is None:
-            return 0
-        return self.channels.setdefault(identity, len(self.channels) + 1)
-
-    @staticmethod
-    def _infos(e: TraceEvent, w: World, b: Binding) -> list[int | None]:
-        if e.info_digest is None:
-            # The bytes were not visible: any info, or bytes that are none.
-            return [i.id for i in w.infos] + [None]
-        return [b.info(e.info_digest)]
+        for translated in self.translation.actions(e, action, w, b):
+            if isinstance(translated, CloseRange) and e.pid is not None:
+                # close_range names a range of numbers, not descriptors: those bound in
+                # the range are the ones it covers.
+                pid = translated.pid
+                low, high = e.args["low"], e.args["high"]
+                covered = sorted(s for (p, v), s in b.handles if p == pid and low <= v <= high)
+                translated = translated.model_copy(update={"handles": tuple(covered)})
+            yield translated
 
     # -- matching a result --------------------------------------------------------------
 
@@ -454,13 +301,13 @@ class Checker:
         pid = getattr(action, "pid", None)
         if isinstance(r, Ok):
             spi_value = e.call != "spi_step" or isinstance(r.value, int)
-            if e.call in _RETURNS_HANDLES and pid is not None:
+            if returns(e.call) == "handles" and pid is not None:
                 return self._bind_handles(b, e, pid, r.value, o.world)
             if isinstance(action, Fork):
                 # The child's numbers name what the parent's name (L4).
                 inherited = {((action.child, v), s) for (p, v), s in b.handles if p == pid}
                 b = replace(b, handles=b.handles | inherited)
-            elif e.call in _RETURNS_HANDLE and pid is not None and spi_value:
+            elif returns(e.call) == "handle" and pid is not None and spi_value:
                 b2 = self._bind_handle(b, pid, e.value, r.value, o.world)
                 if b2 is None:
                     return None
@@ -559,7 +406,7 @@ class Checker:
         if pid is None:
             return b
         slot = getattr(action, "handle", None)
-        if e.call in _RETURNS_HANDLE and e.result == "ok" and isinstance(e.value, int):
+        if returns(e.call) == "handle" and e.result == "ok" and isinstance(e.value, int):
             slot = b.slot(pid, e.value)
             world = after
         else:
@@ -611,7 +458,7 @@ class Checker:
 
     def _step_candidate(self, e: TraceEvent, w: World, b: Binding) -> Iterator[Candidate]:
         key = (self.pids.of_caller(e.pid), e.tid, e.call) if e.pid is not None else None
-        if self.spi and e.call in _SPI_API_CALLS and e.phase != "complete":
+        if self.spi and e.call in SPI_CALL_NAMES and e.phase != "complete":
             yield from self._spi_call(e, w, b)
             return
         if e.phase == "call":
@@ -719,7 +566,7 @@ class Checker:
                 )
                 else e
             )
-            if self.spi and probe.call in _SPI_API_CALLS and probe.phase == "return":
+            if self.spi and probe.call in SPI_CALL_NAMES and probe.phase == "return":
                 ret = CallReturn(pid=self.pids.of_caller(probe.pid or 0))
                 for o in self.semantics.outcomes(w, ret):
                     allowed.append(f"return {_allowed_result(o)}")
@@ -843,19 +690,3 @@ def check_file(
         result.calls = checker.calls
         result.rules_exercised = checker.rules_exercised
     return result
-
-
-def check_events(
-    header: TraceHeader, lines: Iterable[Line], profile: Profile = DOCUMENTED
-) -> tuple[Verdict, Violation | None]:
-    """Check events already in memory (the stateful tests' online use)."""
-    lines = list(lines)
-    found = _Processes(header)
-    for line in lines:
-        found.add(line.event)
-    checker = Checker(header, found.pid_map(), found.started, found.startup, profile)
-    for line in lines:
-        violation = checker.feed(line)
-        if violation is not None:
-            return "violates", violation
-    return "conforms", None

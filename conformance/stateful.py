@@ -74,6 +74,7 @@ from wsshare.model import (
 from wsshare.model.actions import Action, SpiStep
 from wsshare.model.config import Family
 from wsshare.model.semantics import Outcome
+from wsshare.model.spi import SPI_CALL_NAMES
 
 from .checker import DEFAULT_MAX_CANDIDATES, Checker, PidMap, Violation, check_file
 from .drivers.base import CONTINUE, Call, Driver, Session
@@ -83,7 +84,6 @@ from .mutants import Mutant
 from .trace import Line, TraceEvent, TraceWriter
 
 # API calls that reach a provider: at spi level, a begin event, SPI steps and a return.
-SPI_API_CALLS = frozenset({"WSASocket", "WSASocketFromInfo", "WSADuplicateSocket", "closesocket"})
 # Bytes passed as a WSAPROTOCOL_INFO that are no info at all (the corpus's convention).
 BOGUS_INFO = "0000000000000000"
 FAILURE_DIR_ENV = "WSSHARE_FAILURE_DIR"
@@ -430,7 +430,7 @@ class ConformanceMachine(RuleBasedStateMachine):
     def _observe(self, e: TraceEvent) -> None:
         """Learn from one observed event (the subclass's bookkeeping); the base tracks
         which process is inside a call at spi level."""
-        if e.pid is None or not self.spi or e.call not in SPI_API_CALLS:
+        if e.pid is None or not self.spi or e.call not in SPI_CALL_NAMES:
             return
         if e.phase == "call":
             self.in_call[e.pid] = e
@@ -784,7 +784,7 @@ class HandoffMachine(ConformanceMachine):
     def continue_call(self, which: int) -> Any:
         """The next SPI step, or the return, of a WSASocket or closesocket some process
         is inside of; a successful WSASocket's return gives a descriptor."""
-        calls = SPI_API_CALLS - {"WSADuplicateSocket"}
+        calls = SPI_CALL_NAMES - {"WSADuplicateSocket"}
         e = self._continue(which, calls)
         if e is None or e.phase != "return" or e.call == "closesocket":
             return multiple()

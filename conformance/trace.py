@@ -30,6 +30,7 @@ from pydantic import (
 
 from wsshare.model import error_from_name
 from wsshare.model.actions import ACTION_TYPES, Action
+from wsshare.model.roles import roles
 from wsshare.model.state import CatalogEntry
 
 FORMAT = "wsshare-trace"
@@ -168,10 +169,11 @@ class TraceEvent(_Strict):
                 data[name] = values[0]
         if self.pid is not None:
             data["pid"] = self.pid
-        if self.call == "WSASocketFromInfo":
-            data.setdefault("info", None)
-        if self.call in ("peer_send", "peer_sees_close"):
-            data.setdefault("socket", 0)
+        # An info, a socket or a channel is observed as an identity (info_digest, socket,
+        # channel), never as an argument: a placeholder here, and the checker's
+        # translation puts the model's in (conformance/translate.py).
+        for name, placeholder in _IDENTIFIED.get(self.call, ()):
+            data.setdefault(name, placeholder)
         if self.call == "connect" and data.pop("unspec", False):
             # Linux: a connect to an AF_UNSPEC address is the model's connect_unspec.
             data["call"] = "connect_unspec"
@@ -186,6 +188,18 @@ class TraceEvent(_Strict):
 _ACTION: TypeAdapter[Action] = TypeAdapter(Action)
 _ACTION_FIELDS: dict[str, dict[str, Any]] = {
     t.model_fields["call"].default: {k: f.annotation for k, f in t.model_fields.items()}
+    for t in ACTION_TYPES
+}
+
+
+# Per call, the fields it names by an identity the event carries rather than by a value,
+# each with a placeholder its type accepts (None where it may be None, else 0).
+_IDENTIFIED: dict[str, tuple[tuple[str, int | None], ...]] = {
+    t.model_fields["call"].default: tuple(
+        (name, None if type(None) in get_args(t.model_fields[name].annotation) else 0)
+        for name, role in roles(t).items()
+        if role.kind in ("info", "socket", "channel") and t.model_fields[name].is_required()
+    )
     for t in ACTION_TYPES
 }
 

@@ -10,12 +10,28 @@ blocking call that has not returned yet; its return is a separate action, R35).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, NonNegativeInt
 
 from .errors import ErrorCode
-from .state import Frozen, HandleArg, InfoId, Message, Pid, World
+from .roles import Role, handle_in
+from .state import (
+    ChannelId,
+    Frozen,
+    HandleArg,
+    InfoId,
+    Message,
+    Pid,
+    PidArgument,
+    SocketId,
+    World,
+)
+
+# What a call's success returns that a checker must bind rather than compare: "handle",
+# a new handle value of the caller (an allocating SPI step's, for spi_step); "handles",
+# a list of them. Every other value (an option, "data", a message) is compared as it is.
+Returns = Literal["handle", "handles"] | None
 
 # -- process life --------------------------------------------------------------------
 
@@ -52,6 +68,7 @@ class WSASocket(Frozen):
     0, when the application names none)."""
 
     call: Literal["WSASocket"] = "WSASocket"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     provider: NonNegativeInt = 0
 
@@ -63,6 +80,7 @@ class WSASocketFromInfo(Frozen):
     bytes that are no info at all (zeroed or corrupt, C28)."""
 
     call: Literal["WSASocketFromInfo"] = "WSASocketFromInfo"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     info: InfoId | None
     # WSASocketW takes a WSAPROTOCOL_INFOW, WSASocketA the ANSI structure (D11).
@@ -91,6 +109,7 @@ class Accept(Frozen):
     """accept on a listening socket; the peer's connection is assumed to arrive."""
 
     call: Literal["accept"] = "accept"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     handle: HandleArg
 
@@ -101,7 +120,7 @@ class WSADuplicateSocket(Frozen):
     call: Literal["WSADuplicateSocket"] = "WSADuplicateSocket"
     pid: Pid
     handle: HandleArg
-    target_pid: NonNegativeInt
+    target_pid: PidArgument
     buffer: bool = True
     variant: Literal["W", "A"] = "W"
 
@@ -199,7 +218,7 @@ class PeerSend(Frozen):
     """The remote peer of a connected socket sends data (no process of the model acts)."""
 
     call: Literal["peer_send"] = "peer_send"
-    socket: NonNegativeInt
+    socket: SocketId
 
 
 class PeerSeesClose(Frozen):
@@ -207,7 +226,7 @@ class PeerSeesClose(Frozen):
     only once the underlying socket was released (R33, R34)."""
 
     call: Literal["peer_sees_close"] = "peer_sees_close"
-    socket: NonNegativeInt
+    socket: SocketId
 
 
 SpiFunction = Literal[
@@ -225,6 +244,7 @@ class SpiStep(Frozen):
     `function` of catalog entry `provider` runs."""
 
     call: Literal["spi_step"] = "spi_step"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     function: SpiFunction
     provider: NonNegativeInt
@@ -256,6 +276,7 @@ class LinuxSocket(Frozen):
     """socket(2): a fresh socket of `type` and a descriptor for it."""
 
     call: Literal["socket"] = "socket"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     type: SocketType = "stream"
 
@@ -265,6 +286,7 @@ class Socketpair(Frozen):
     descriptors."""
 
     call: Literal["socketpair"] = "socketpair"
+    returns: ClassVar[Returns] = "handles"
     pid: Pid
     type: SocketType = "stream"
 
@@ -284,6 +306,7 @@ class OpenOther(Frozen):
     the same space as sockets."""
 
     call: Literal["open_other"] = "open_other"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
 
 
@@ -300,9 +323,11 @@ class Dup(Frozen):
     first if open), fcntl F_DUPFD. `cloexec` is dup3's O_CLOEXEC or F_DUPFD_CLOEXEC."""
 
     call: Literal["dup"] = "dup"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
     handle: HandleArg
-    to: HandleArg | None = None
+    # A number the call places (dup2, dup3): one that names nothing bound may be any free one.
+    to: Annotated[NonNegativeInt, Role("handle", unbound="free")] | None = None
     cloexec: bool = False
 
 
@@ -351,7 +376,7 @@ class SendFds(Frozen):
     pid: Pid
     to: Pid
     handles: tuple[HandleArg, ...]
-    channel: NonNegativeInt = 0
+    channel: ChannelId = 0
 
 
 class RecvFds(Frozen):
@@ -359,10 +384,11 @@ class RecvFds(Frozen):
     `channel`: one new descriptor per descriptor sent; `cloexec` is MSG_CMSG_CLOEXEC."""
 
     call: Literal["recv_fds"] = "recv_fds"
+    returns: ClassVar[Returns] = "handles"
     pid: Pid
     sender: Pid
     cloexec: bool = False
-    channel: NonNegativeInt = 0
+    channel: ChannelId = 0
 
 
 class PidfdGetfd(Frozen):
@@ -370,9 +396,10 @@ class PidfdGetfd(Frozen):
     `source_pid` (named by a pidfd, which the model leaves implicit)."""
 
     call: Literal["pidfd_getfd"] = "pidfd_getfd"
+    returns: ClassVar[Returns] = "handle"
     pid: Pid
-    source_pid: NonNegativeInt
-    handle: HandleArg
+    source_pid: PidArgument
+    handle: Annotated[NonNegativeInt, handle_in("source_pid")]
 
 
 LINUX_ACTION_TYPES: tuple[type[Frozen], ...] = (
@@ -539,6 +566,11 @@ class Pending(Frozen):
 Result = Annotated[Ok | Err | Pending, Field(discriminator="status")]
 
 
+def returns(call: str) -> Returns:
+    """What a success of `call` returns that must be bound (see Returns)."""
+    return _RETURNS.get(call)
+
+
 def describe(action: Frozen) -> str:
     """A short human rendering of an action, such as `WSADuplicateSocket(P1, h1, pid 2)`."""
     data = action.model_dump(mode="json")
@@ -583,3 +615,7 @@ class InCall(Frozen):
 
 
 World.model_rebuild(_types_namespace={"InCall": InCall})
+
+_RETURNS: dict[str, Returns] = {
+    t.model_fields["call"].default: getattr(t, "returns", None) for t in ACTION_TYPES
+}

@@ -32,10 +32,17 @@ from .actions import (
     WSASocket,
     WSASocketFromInfo,
 )
-from .state import CatalogEntry, World, chain, entry_of
+from .state import CatalogEntry, Frozen, World, chain, entry_of
 
 # The API calls that reach a provider through an SPI plan.
-SPI_CALLS: tuple[type, ...] = (WSASocket, WSASocketFromInfo, WSADuplicateSocket, CloseSocket)
+SPI_CALLS: tuple[type[Frozen], ...] = (
+    WSASocket,
+    WSASocketFromInfo,
+    WSADuplicateSocket,
+    CloseSocket,
+)
+# Their names, as traces spell them: at spi level each is a begin and a return event.
+SPI_CALL_NAMES: frozenset[str] = frozenset(t.model_fields["call"].default for t in SPI_CALLS)
 
 
 def _down(levels: tuple[CatalogEntry, ...], function: str, top_entry: int) -> list[PlannedStep]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt
 
 from .errors import WsaError
+from .roles import CHANNEL, HANDLE, INFO, PID_ARGUMENT, PROCESS, SOCKET, handle_in
 
 if TYPE_CHECKING:
     from .actions import InCall
@@ -30,12 +31,20 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
 
-Pid = PositiveInt
+# The identities, each marked with its role (model/roles.py) once, here: every field
+# of a state object or an action that holds one uses these types, and the checker's
+# translation, symmetry and the recorders read the marks, not field names.
+Pid = Annotated[PositiveInt, PROCESS]
+# A pid as an argument: 0 and pids that name no process are legal (they fail, R6).
+PidArgument = Annotated[NonNegativeInt, PID_ARGUMENT]
 # A handle value as a caller passes it: 0 and values that name no open descriptor are
 # legal arguments (they produce WSAENOTSOCK), negative values are not.
-HandleArg = NonNegativeInt
-SocketId = NonNegativeInt
-InfoId = NonNegativeInt
+HandleArg = Annotated[NonNegativeInt, HANDLE]
+# A handle slot of the model (1..max_handles) held by a state object.
+Slot = Annotated[PositiveInt, HANDLE]
+SocketId = Annotated[NonNegativeInt, SOCKET]
+InfoId = Annotated[NonNegativeInt, INFO]
+ChannelId = Annotated[NonNegativeInt, CHANNEL]
 
 # A pid argument that names no process that ever existed (the ~0 of the Wine tests).
 NONEXISTENT_PID = 0xFFFFFFFF
@@ -85,7 +94,7 @@ class Descriptor(Frozen):
     """
 
     pid: Pid
-    handle: PositiveInt
+    handle: Slot
     socket: SocketId
     origin: DescriptorOrigin
     info: InfoId | None = None
@@ -102,7 +111,7 @@ class PendingRecv(Frozen):
     the process closed that descriptor meanwhile, so the call will fail (R35)."""
 
     pid: Pid
-    handle: PositiveInt
+    handle: Slot
     socket: SocketId
     cancelled: bool = False
 
@@ -141,7 +150,7 @@ class Registration(Frozen):
 
     socket: SocketId
     owner_pid: Pid
-    owner_handle: PositiveInt
+    owner_handle: Annotated[PositiveInt, handle_in("owner_pid")]
     kind: Literal["event", "async"]
 
 
@@ -172,17 +181,17 @@ class ProtocolInfo(Frozen):
 
     id: InfoId
     source_pid: Pid
-    source_handle: PositiveInt
+    source_handle: Annotated[PositiveInt, handle_in("source_pid")]
     socket: SocketId
     # 0 or a value naming no process when a broken stack skips the pid check (R6).
-    target_pid: NonNegativeInt
+    target_pid: PidArgument
     catalog_entry: NonNegativeInt = 0
     variant: Literal["W", "A"] = "W"
     context: InfoContext = "handle_in_target"
     holds_reference: bool = True
     consumed: bool = False
     uses: NonNegativeInt = 0
-    first_handle: PositiveInt | None = None
+    first_handle: Annotated[PositiveInt, handle_in("target_pid")] | None = None
 
 
 class PidRequest(Frozen):
@@ -222,7 +231,7 @@ class FdsMessage(Frozen):
     # The connection it travels on (L14): messages between the same two processes on
     # different channels queue apart. A number with no meaning but its identity; 0 when
     # the trace names none, so that one queue per ordered pair of processes remains.
-    channel: NonNegativeInt = 0
+    channel: ChannelId = 0
 
 
 Message = Annotated[
@@ -258,7 +267,7 @@ class CatalogEntry(Frozen):
     next: int | None = None
     load_error: WsaError | None = None
     # The pids in which the provider fails to load; empty means every process.
-    load_fails_in: tuple[int, ...] = ()
+    load_fails_in: tuple[PidArgument, ...] = ()
 
     def fails_to_load_in(self, pid: int) -> WsaError | None:
         if self.load_error is None:
@@ -303,7 +312,7 @@ class World(Frozen):
     # spi granularity only: the API calls in progress (one per process), and ws2_32's
     # table of handles made by WPUCreateSocketHandle, as (pid, handle) (R23, R24).
     calls: tuple[InCall, ...] = ()
-    ws2_handles: tuple[tuple[int, int], ...] = ()
+    ws2_handles: tuple[tuple[Pid, Slot], ...] = ()
     # The Winsock catalog: static for a run, kept here so a World describes itself.
     catalog: tuple[CatalogEntry, ...] = DEFAULT_CATALOG
 

@@ -12,10 +12,10 @@ is made by walking every field of every object generically (nothing is abstracte
 and a field added to a state object later is included without a change here), so a
 canonical key names one orbit.
 
-Which fields hold pids is known by name (PID_FIELDS): a new pid-valued field under
-another name would not be renamed, and worlds that differ only there could be merged.
-The soundness test (tests/test_explore.py) guards it: worlds with one key must have the
-same successors, key for key, in every small configuration.
+Which fields hold pids is read from their types (model/roles.py: every pid-valued field
+is a `Pid` or a `PidArgument`), so a field added later is renamed if it holds a pid and
+left alone if not. The soundness test (tests/test_explore.py) guards it: worlds with one
+key must have the same successors, key for key, in every small configuration.
 
 Handle values need no symmetry (design.md): they are per-process slots, reused lowest
 first, so they are already canonical. Socket and info ids are creation order and are not
@@ -34,22 +34,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .roles import Shape, marked_fields
 from .state import World
 
 # A canonical key: nested tuples of plain values.
 Key = tuple[Any, ...]
 
-# Fields that hold one pid, in any state object (Process, Descriptor, PendingRecv,
-# PidReply and the spi granularity's in-call records: `pid`; UnderlyingSocket: `creator`;
-# Registration: `owner_pid`; ProtocolInfo: `source_pid`, `target_pid`; Channel: `src`,
-# `dst`). 0 and NONEXISTENT_PID name no process and are fixed by every renaming (R6).
-PID_FIELDS = frozenset({"pid", "creator", "owner_pid", "source_pid", "target_pid", "src", "dst"})
-# Fields that hold a set of pids (CatalogEntry: where a provider fails to load). Renaming
-# them too keeps the reduction sound when the catalog singles a process out: a renaming
-# that moves such a process changes the catalog, so it merges nothing reachable.
-PID_SET_FIELDS = frozenset({"load_fails_in"})
-# World collections of (pid, value) pairs (ws2_handles: handles ws2_32 made, R23, R24).
-PID_PAIR_COLLECTIONS = frozenset({"ws2_handles"})
 # World collections the World keeps sorted (so a renaming must re-sort them); processes
 # are in pid order, which sorting their renamed forms restores. Any other collection is
 # positional (sockets and infos by id, the catalog by entry) and keeps its order.
@@ -85,28 +75,62 @@ class _Missing:
 
 NONE = _Missing()
 
-_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {}
+# Per state type, each field with what renaming does to it: None (no pid inside: the
+# form of its value), or the field's role shape (model/roles.py), walked to rename the
+# values marked as pids, 0 and NONEXISTENT_PID included (they are fixed by every
+# renaming, since no process has them).
+_PLANS: dict[type[BaseModel], tuple[tuple[str, Shape], ...]] = {}
 
 
-def _fields(cls: type[BaseModel]) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(cls.model_fields)
-    return names
+def _has_pid(shape: Shape) -> bool:
+    if shape is None:
+        return False
+    kind = shape[0]
+    if kind == "value":
+        return bool(shape[1].kind == "pid")
+    if kind in ("optional", "each"):
+        return _has_pid(shape[1])
+    if kind == "fixed":
+        return any(_has_pid(s) for s in shape[1])
+    return False  # a nested state object: its own plan renames it
+
+
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, Shape], ...]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        shapes = dict(marked_fields(cls))
+        plan = _PLANS[cls] = tuple(
+            (name, shapes[name] if _has_pid(shapes.get(name)) else None)
+            for name in cls.model_fields
+        )
+    return plan
+
+
+def _renamed(value: Any, shape: Shape, rename: dict[int, int]) -> Any:
+    """The form of a value whose shape holds pids: each pid renamed; a tuple of pids is a
+    set (the processes a provider fails in), so its form is sorted."""
+    assert shape is not None
+    kind = shape[0]
+    if value is None:
+        return NONE
+    if kind == "value":
+        return rename.get(value, value) if shape[1].kind == "pid" else _form(value, rename)
+    if kind == "optional":
+        return _renamed(value, shape[1], rename)
+    if kind == "each":
+        items = tuple(_renamed(v, shape[1], rename) for v in value)
+        return tuple(sorted(items)) if shape[1][0] == "value" else items
+    return tuple(_renamed(v, s, rename) for v, s in zip(value, shape[1], strict=True))
 
 
 def _form(value: Any, rename: dict[int, int]) -> Any:
     if isinstance(value, BaseModel):
-        out: list[Any] = []
-        for name in _fields(type(value)):
-            v = getattr(value, name)
-            if name in PID_FIELDS and type(v) is int:
-                out.append(rename.get(v, v))
-            elif name in PID_SET_FIELDS:
-                out.append(tuple(sorted(rename.get(x, x) for x in v)))
-            else:
-                out.append(_form(v, rename))
-        return tuple(out)
+        return tuple(
+            _form(getattr(value, name), rename)
+            if shape is None
+            else _renamed(getattr(value, name), shape, rename)
+            for name, shape in _plan(type(value))
+        )
     if isinstance(value, tuple):
         return tuple(_form(x, rename) for x in value)
     if value is None:
@@ -119,12 +143,9 @@ def renamed_form(world: World, rename: dict[int, int]) -> Key:
     kept); collections the World keeps sorted are re-sorted, so the form is the one the
     renamed World would have."""
     out = []
-    for name in _fields(World):
+    for name, shape in _plan(World):
         items = getattr(world, name)
-        if name in PID_PAIR_COLLECTIONS:
-            form: Any = tuple((rename.get(p, p), *_form(rest, rename)) for p, *rest in items)
-        else:
-            form = _form(items, rename)
+        form: Any = _form(items, rename) if shape is None else _renamed(items, shape, rename)
         if name in SORTED_COLLECTIONS:
             form = tuple(sorted(form))
         out.append(form)

@@ -100,7 +100,12 @@ def test_symmetry_merges_only_indistinguishable_worlds(name):
 def test_the_soundness_check_catches_a_pid_field_left_unrenamed(monkeypatch):
     # Forgetting that target_pid names a process merges an info for P1 with an info for
     # P2: worlds that can do different things get one key.
-    monkeypatch.setattr(sym, "PID_FIELDS", sym.PID_FIELDS - {"target_pid"})
+    from wsshare.model.state import ProtocolInfo
+
+    forgetful = tuple(
+        (name, None if name == "target_pid" else shape) for name, shape in sym._plan(ProtocolInfo)
+    )
+    monkeypatch.setitem(sym._PLANS, ProtocolInfo, forgetful)
     assert _bisimulation_breaks("three")
 
 
