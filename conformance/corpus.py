@@ -22,24 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from wsshare.model import DOCUMENTED, NAMES_NOTHING, NONEXISTENT_PID, Err, Ok, Pending, explore
-from wsshare.model.actions import (
-    Action,
-    CallReturn,
-    IpcRecv,
-    IpcSend,
-    PeerSeesClose,
-    PeerSend,
-    RecvReturn,
-    SpiStep,
-    WSADuplicateSocket,
-    WSASocketFromInfo,
-)
+from wsshare.model.actions import Action, CallReturn, RecvReturn, SpiStep, returns
+from wsshare.model.roles import Role, roles
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, World
 
 from .loading import load_config
 from .mutants import MUTANTS, Mutant
 from .scenarios import ALL_SCENARIOS, SCENARIOS_BY_ID, Call, Scenario, run
 from .trace import TraceHeader, TraceWriter
+from .translate import observed_arguments
 
 
 def observed_pid(model_pid: int) -> int:
@@ -76,6 +67,19 @@ def _target(pid: int) -> int:
     return observed_pid(pid)
 
 
+def _observed(role: Role, value: Any) -> Any:
+    """A model value as this recorder writes it, by its role."""
+    if role.kind == "pid":
+        return _target(value) if role.any_value else observed_pid(value)
+    if role.kind == "handle":
+        return observed_handle(value) if value else 0
+    if role.kind == "info":
+        return info_digest(value) if value is not None else "0000000000000000"
+    if role.kind == "socket":
+        return value  # written as an identity below, with the socket a call used
+    return value
+
+
 def event_fields(step: Step) -> dict[str, Any]:
     """The trace event (without seq) a recorder would write for one model step. At spi
     granularity the return of a call is written as the API call with phase "return"."""
@@ -86,43 +90,31 @@ def event_fields(step: Step) -> dict[str, Any]:
         returned = event_fields(Step(in_call.action, r, step.before, step.after))
         returned["phase"] = "return"
         return returned
-    data = a.model_dump(mode="json")
+    written = observed_arguments(a, _observed)
+    data = written.args
     if data.get("info_entry", 0) is None:
         del data["info_entry"]  # an spi_step whose info entry the recorder did not see
-    call = data.pop("call")
-    pid = data.pop("pid", None)
+    call = a.call
+    pid: int | None = getattr(a, "pid", None)
     fields: dict[str, Any] = {"call": call, "pid": observed_pid(pid) if pid else None}
-    socket: int | None = None
-    if "handle" in data:
-        d = step.before.descriptor(a.pid, data["handle"])  # type: ignore[union-attr]
-        socket = d.socket if d else None
-        data["handle"] = observed_handle(data["handle"]) if data["handle"] else 0
-    if isinstance(a, WSADuplicateSocket):
-        data["target_pid"] = _target(a.target_pid)
-    if isinstance(a, WSASocketFromInfo):
-        data.pop("info")
-        fields["info_digest"] = info_digest(a.info) if a.info is not None else "0000000000000000"
-    if isinstance(a, IpcSend):
-        data["to"] = observed_pid(a.to)
-        if isinstance(a.message, PidReply):
-            data["message"] = {"kind": "pid_reply", "pid": observed_pid(a.message.pid)}
-        if isinstance(a.message, InfoMessage):
-            data["message"] = {"kind": "info"}
-            fields["info_digest"] = info_digest(a.message.info or 0)
-    if isinstance(a, IpcRecv):
-        data["sender"] = observed_pid(a.sender)
-    if isinstance(a, PeerSend | PeerSeesClose):
-        socket = data.pop("socket")
-    if call in ("WSASocket", "WSASocketFromInfo", "accept") and isinstance(r, Ok):
-        pid_ = getattr(a, "pid", 0)
-        made = step.after.descriptor(pid_, r.value) if isinstance(r.value, int) else None
+    if "info_digest" in written.identities:
+        fields["info_digest"] = written.identities["info_digest"]
+    # The socket a recorder sees: the one a named socket is, or the one of the caller's
+    # descriptor the call uses, or of the one it makes.
+    socket: int | None = written.identities.get("socket")
+    used = next(
+        (getattr(a, name) for name, role in roles(type(a)).items() if role.kind == "handle"),
+        None,
+    )
+    if pid is not None and isinstance(used, int) and used:
+        d = step.before.descriptor(pid, used)
+        socket = d.socket if d else socket
+    if returns(call) == "handle" and isinstance(r, Ok) and isinstance(r.value, int):
+        made = step.after.descriptor(pid or 0, r.value)
         socket = made.socket if made else socket
     if isinstance(a, RecvReturn):
         fields["call"] = "recv"
         fields["phase"] = "return"
-    if isinstance(a, SpiStep) and isinstance(r, Ok) and isinstance(r.value, int):
-        made = step.after.descriptor(a.pid, r.value)
-        socket = made.socket if made else socket
     fields["args"] = data
     if isinstance(r, Pending):
         fields["phase"] = "call"
@@ -143,7 +135,7 @@ def _with_socket(fields: dict[str, Any], socket: int | None) -> dict[str, Any]:
 
 def _observed_value(a: Action, value: object, step: Step) -> Any:
     call = getattr(a, "call", "")
-    if call in ("WSASocket", "WSASocketFromInfo", "accept", "spi_step") and isinstance(value, int):
+    if returns(call) == "handle" and isinstance(value, int):
         if value == NAMES_NOTHING:
             return 0xDEAD0  # a number from the caller's table that names no socket
         return observed_handle(value)

@@ -21,15 +21,17 @@ Nothing here knows a call's field names: a new call needs no edit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import product
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel
 
 from wsshare.model import NAMES_NOTHING, NONEXISTENT_PID, World
-from wsshare.model.actions import Action, Fork
+from wsshare.model.actions import ACTION_TYPES, Action, Fork
 from wsshare.model.roles import Role, Shape, map_values, marked_fields
+from wsshare.model.state import Message
 
 from .trace import TraceEvent, TraceHeader
 
@@ -195,4 +197,138 @@ class Translation:
         return None
 
 
-__all__ = ["PidMap", "Processes", "Translation", "named_processes"]
+# -- model values to observed ones ---------------------------------------------------------
+
+
+@dataclass
+class Written:
+    """How a recorder writes a model action: its `args`, and the identities the event
+    carries instead of arguments (`info_digest`, `socket`, `channel`)."""
+
+    args: dict[str, Any]
+    identities: dict[str, Any]
+
+
+def observed_arguments(action: BaseModel, write: Callable[[Role, Any], Any]) -> Written:
+    """The trace arguments of a model action (its JSON form without `call` and the
+    caller's `pid`), with every marked value written by write(role, value); fields named
+    by an identity (an info, a socket, a channel) leave the arguments, and the first
+    value of each kind, written, is the event's identity of that kind."""
+    identities: dict[str, Any] = {}
+    args = _written(action, write, identities)
+    args.pop("call", None)
+    args.pop("pid", None)
+    return Written(args, identities)
+
+
+_IDENTITY_FIELD = {"info": "info_digest", "socket": "socket", "channel": "channel"}
+
+
+def _written(
+    obj: BaseModel, write: Callable[[Role, Any], Any], ids: dict[str, Any]
+) -> dict[str, Any]:
+    data = obj.model_dump(mode="json")
+    for name, shape in marked_fields(type(obj)):
+        value = getattr(obj, name)
+        role = _identity_role(shape)
+        if role is not None:
+            data.pop(name, None)
+            ids.setdefault(_IDENTITY_FIELD[role.kind], write(role, value))
+            continue
+        data[name] = _written_value(value, shape, write, ids)
+    return data
+
+
+def _identity_role(shape: Shape) -> Role | None:
+    while shape is not None and shape[0] == "optional":
+        shape = shape[1]
+    if shape is not None and shape[0] == "value" and shape[1].kind in _IDENTITY_FIELD:
+        return shape[1]
+    return None
+
+
+def _written_value(
+    value: Any, shape: Shape, write: Callable[[Role, Any], Any], ids: dict[str, Any]
+) -> Any:
+    if shape is None or value is None:
+        return value if not isinstance(value, BaseModel) else value.model_dump(mode="json")
+    kind = shape[0]
+    if kind == "value":
+        return write(shape[1], value)
+    if kind == "optional":
+        return _written_value(value, shape[1], write, ids)
+    if kind == "each":
+        return [_written_value(v, shape[1], write, ids) for v in value]
+    if kind == "fixed":
+        return [_written_value(v, s, write, ids) for v, s in zip(value, shape[1], strict=True)]
+    if isinstance(value, BaseModel):
+        return _written(value, write, ids)
+    return value
+
+
+# -- observed arguments to model ones, for a driver ------------------------------------------
+
+
+class Unknown(Exception):
+    """An observed value names nothing a driver's model knows: the call is declined."""
+
+
+_MESSAGES: dict[str, type[BaseModel]] = {
+    m.model_fields["kind"].default: m for m in get_args(get_args(Message)[0])
+}
+_ACTIONS: dict[str, type[BaseModel]] = {t.model_fields["call"].default: t for t in ACTION_TYPES}
+
+
+def model_arguments(
+    call: str, args: dict[str, Any], read: Callable[[Role, Any], Any]
+) -> dict[str, Any]:
+    """The arguments of `call` as model values: every marked value v in `args` (nested
+    messages included) becomes read(role, v); a field named by an identity instead of an
+    argument (an info, a socket) becomes read(role, None), the reader knowing it from
+    the event. Raises Unknown when a required identity names nothing (read gave None)."""
+    return _read(_ACTIONS[call], args, read)
+
+
+def _read(
+    cls: type[BaseModel], data: dict[str, Any], read: Callable[[Role, Any], Any]
+) -> dict[str, Any]:
+    out = dict(data)
+    for name, shape in marked_fields(cls):
+        role = _identity_role(shape)
+        if role is not None:
+            value = read(role, None)
+            if value is None and (shape is None or shape[0] != "optional"):
+                raise Unknown(f"{name}: names nothing")
+            out[name] = value
+        elif name in out:
+            out[name] = _read_value(out[name], shape, read)
+    return out
+
+
+def _read_value(value: Any, shape: Shape, read: Callable[[Role, Any], Any]) -> Any:
+    if shape is None or value is None:
+        return value
+    kind = shape[0]
+    if kind == "value":
+        return read(shape[1], value)
+    if kind == "optional":
+        return _read_value(value, shape[1], read)
+    if kind == "each":
+        return [_read_value(v, shape[1], read) for v in value]
+    if kind == "fixed":
+        return [_read_value(v, s, read) for v, s in zip(value, shape[1], strict=True)]
+    if isinstance(value, dict) and value.get("kind") in _MESSAGES:
+        return _read(_MESSAGES[value["kind"]], value, read)
+    return value
+
+
+__all__ = [
+    "PidMap",
+    "Processes",
+    "Translation",
+    "Unknown",
+    "Written",
+    "model_arguments",
+    "named_processes",
+    "observed_arguments",
+]

@@ -30,12 +30,14 @@ from wsshare.model import (
     World,
 )
 from wsshare.model.actions import Action, CallReturn, SpiStep
+from wsshare.model.roles import Role
 from wsshare.model.semantics import Outcome
 from wsshare.model.state import DEFAULT_CATALOG, CatalogEntry
 
 from ..corpus import Step, event_fields, info_digest, observed_pid, observed_socket
 from ..mutants import Mutant
 from ..trace import TraceEvent, TraceHeader
+from ..translate import Unknown, model_arguments
 from .base import CONTINUE, Call, Chooser, Session
 
 _ACTION: TypeAdapter[Action] = TypeAdapter(Action)
@@ -149,37 +151,25 @@ class ModelDriver:
             if pid is None:
                 return None
             data["pid"] = pid
-        args = dict(call.args)
-        if "handle" in args:
-            args["handle"] = self._slot(args["handle"])
-        if "target_pid" in args:
-            args["target_pid"] = self._target(args["target_pid"])
-        if "to" in args:
-            args["to"] = self._pids.get(args["to"], NONEXISTENT_PID)
-        if "sender" in args:
-            args["sender"] = self._pids.get(args["sender"], NONEXISTENT_PID)
-        message = args.get("message")
-        if isinstance(message, dict):
-            message = dict(message)
-            if message.get("kind") == "pid_reply":
-                message["pid"] = self._pids.get(message.get("pid", 0), NONEXISTENT_PID)
-            if message.get("kind") == "info":
-                info = self._infos.get(call.info_digest or "")
-                if info is None:
-                    return None  # bytes the model never minted cannot travel as an info
-                message["info"] = info
-            args["message"] = message
-        if call.call == "WSASocketFromInfo":
-            args["info"] = self._infos.get(call.info_digest or "")
-        if call.call in ("peer_send", "peer_sees_close"):
-            socket = self._socket(call.socket)
-            if socket is None:
-                return None
-            args["socket"] = socket
-        data.update(args)
+
+        def read(role: Role, value: Any) -> Any:
+            if role.kind == "pid":
+                if role.any_value:
+                    return self._target(value)
+                return self._pids.get(value, NONEXISTENT_PID)
+            if role.kind == "handle":
+                return self._slot(value)
+            if role.kind == "info":
+                # bytes the model never minted are no info (None), and cannot travel
+                return self._infos.get(call.info_digest or "")
+            if role.kind == "socket":
+                return self._socket(call.socket)
+            return value
+
         try:
+            data.update(model_arguments(call.call, dict(call.args), read))
             return _ACTION.validate_python(data)
-        except ValidationError:
+        except (Unknown, ValidationError):
             return None  # e.g. a pid beyond the model's bounds in a PidReply
 
     def _continue(self, call: Call) -> Action | None:
