@@ -24,9 +24,10 @@ The stateful tests use this same engine as their oracle (one oracle, not two).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from itertools import product
+from pathlib import Path
 from typing import Literal
 
 from pyrsistent import PMap, pmap
@@ -34,6 +35,7 @@ from pyrsistent import PMap, pmap
 from wsshare.model import (
     DOCUMENTED,
     NAMES_NOTHING,
+    PROFILES,
     Config,
     Err,
     Ok,
@@ -42,8 +44,6 @@ from wsshare.model import (
     Semantics,
     World,
     WsaError,
-    describe,
-    describe_result,
     error_from_name,
     make_semantics,
 )
@@ -64,6 +64,8 @@ from wsshare.model.semantics import Outcome
 from wsshare.model.spi import SPI_CALL_NAMES
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
+from .explain import Allowed, CandidateReport, Violation, allowed
+from .loading import load_profile
 from .trace import Line, TraceError, TraceEvent, TraceHeader, TraceReader
 from .translate import PidMap, Processes, Translation
 
@@ -153,27 +155,6 @@ Candidate = tuple[World, Binding]
 
 
 @dataclass
-class CandidateReport:
-    """One world still possible before the failing event, and what the model allowed."""
-
-    world: World
-    allowed: list[str]
-    rules: list[str]
-
-
-@dataclass
-class Violation:
-    index: int  # 0-based position of the event among the events
-    line: int
-    seq: int
-    observed: str
-    matched_prefix: int  # how many events matched before this one
-    candidates: list[CandidateReport]
-    candidate_count: int
-    rules: list[str]
-
-
-@dataclass
 class CheckResult:
     path: str
     profile: str
@@ -192,6 +173,37 @@ class CheckResult:
     @property
     def event_index(self) -> int | None:
         return self.violation.index if self.violation else None
+
+    def summary(self) -> str:
+        """The verdict in one line: `violates R2, R3 at event 6`, `conforms (12 events)`."""
+        if self.verdict == "violates" and self.violation is not None:
+            rules = ", ".join(self.rule_ids) or "(no rule)"
+            return f"violates {rules} at event {self.event_index}"
+        if self.verdict == "unknown":
+            return f"unknown ({self.cap})"
+        return f"conforms ({self.events} events)"
+
+    def to_text(self) -> str:
+        """The verdict and, for a violation, its explanation (what `wsshare check`
+        prints)."""
+        head = f"{self.path} [{self.profile}]: {self.summary()}"
+        if self.violation is None:
+            return head
+        return head + "\n" + self.violation.to_text()
+
+    def to_data(self) -> dict[str, object]:
+        """The verdict as JSON-ready data (what `wsshare check --json` prints per trace)."""
+        data: dict[str, object] = {
+            "verdict": self.verdict,
+            "events": self.events,
+            "rules": self.rule_ids,
+            "event": self.event_index,
+            "cap": self.cap,
+            "peak_candidates": self.peak_candidates,
+        }
+        if self.violation is not None:
+            data["violation"] = self.violation.to_data()
+        return data
 
 
 def _scan(path: str) -> Processes:
@@ -553,7 +565,7 @@ class Checker:
         reports = []
         rules: set[str] = set()
         for w, b in sorted(self.candidates, key=lambda c: c[0].model_dump_json())[:8]:
-            allowed: list[str] = []
+            said: list[Allowed] = []
             cited: set[str] = set()
             failing: set[str] = set()  # the rules of the failures the model expected
             probe = (
@@ -568,36 +580,39 @@ class Checker:
             )
             if self.spi and probe.call in SPI_CALL_NAMES and probe.phase == "return":
                 ret = CallReturn(pid=self.pids.of_caller(probe.pid or 0))
+                call = w.call_of(ret.pid)
                 for o in self.semantics.outcomes(w, ret):
-                    allowed.append(f"return {_allowed_result(o)}")
+                    if call is not None:
+                        said.append(allowed(call.action, o, b, self.pids))
                     cited.update(_expected_rules(o))
-                if not allowed:
-                    call = w.call_of(ret.pid)
+                if not said:
                     step = call.next_step() if call else None
                     if step is not None:
-                        allowed.append(f"first {step.function} of catalog entry {step.provider}")
+                        said.append(
+                            Allowed.note(f"first {step.function} of catalog entry {step.provider}")
+                        )
                     cited.update(self.semantics.refusal_rules(w, ret))
             elif probe.phase == "call":
-                allowed.append("(the call may start)")
+                said.append(Allowed.note("(the call may start)"))
             else:
                 for world in self._silent(probe, w, b):
                     for action in self._actions(probe, world, b):
                         outcomes = self.semantics.outcomes(world, action)
                         for o in outcomes:
-                            allowed.append(f"{describe(action)} -> {_allowed_result(o)}")
+                            said.append(allowed(action, o, b, self.pids))
                             cited.update(_expected_rules(o))
                             if isinstance(o.result, Err):
                                 failing.update(_expected_rules(o))
                         if not outcomes:
                             cited.update(self.semantics.refusal_rules(world, action))
-            if not allowed:
-                allowed.append("nothing: the call cannot happen here")
+            if not said:
+                said.append(Allowed.note("nothing: the call cannot happen here"))
             undocumented = _undocumented_error_rule(e, self.semantics)
             if undocumented is not None:
                 # A code the page does not list breaks the list, and where the model
                 # expected a failure, the rules that say which failure.
                 cited = {undocumented, *failing}
-            reports.append(CandidateReport(w, allowed, sorted(cited, key=_rule_order)))
+            reports.append(CandidateReport(w, said, sorted(cited, key=_rule_order)))
             rules |= cited
         return Violation(
             index=self.index,
@@ -615,11 +630,6 @@ def _expected_rules(o: Outcome) -> tuple[str, ...]:
     """The rules an outcome the model allowed stands for, as expectations the observation
     may break: none for a failure from the environment, which is allowed, not owed."""
     return () if "ENV" in o.rules else o.rules
-
-
-def _allowed_result(o: Outcome) -> str:
-    text = describe_result(o.result)
-    return f"{text} (out of resources)" if "ENV" in o.rules else text
 
 
 def _undocumented_error_rule(e: TraceEvent, semantics: Semantics) -> str | None:
@@ -656,37 +666,123 @@ def observed_text(e: TraceEvent) -> str:
     return f"{who}: {e.call}({args}){extra} [{e.phase}] -> {got}"
 
 
+class TraceCheck:
+    """The one checking loop, an event at a time: what `check_file` and `check_trace` run
+    over a whole trace, and the stateful machines run online as an implementation
+    answers. `feed` returns the result once the verdict is decided (a violation, or
+    `unknown` past `max_candidates`), None while every event so far is explained.
+
+    `pids` are the trace's processes in order of first appearance; `started` the ones
+    that begin during the trace (process_start, or a fork's child); `uninitialised` the
+    ones whose WSAStartup the trace shows (the others had called it before)."""
+
+    def __init__(
+        self,
+        header: TraceHeader,
+        profile: Profile = DOCUMENTED,
+        *,
+        pids: PidMap,
+        started: Iterable[int] = (),
+        uninitialised: Iterable[int] = (),
+        max_candidates: int = DEFAULT_MAX_CANDIDATES,
+        path: str = "<events>",
+    ) -> None:
+        self.max_candidates = max_candidates
+        self.checker = Checker(
+            header, pids, set(started), set(uninitialised), profile, max_candidates, path
+        )
+        self.result = CheckResult(path=path, profile=profile.name, verdict="conforms", events=0)
+        self.result.calls = self.checker.calls
+        self.result.rules_exercised = self.checker.rules_exercised
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """The (world, binding) pairs that explain every event so far."""
+        return self.checker.candidates
+
+    @property
+    def decided(self) -> bool:
+        return self.result.verdict != "conforms"
+
+    def feed(self, event: TraceEvent | Line) -> CheckResult | None:
+        if self.decided:
+            return self.result
+        # A trace's line: the header is line 1.
+        line = event if isinstance(event, Line) else Line(self.result.events + 2, event)
+        self.result.events += 1
+        violation = self.checker.feed(line)
+        self.result.peak_candidates = self.checker.peak
+        if violation is not None:
+            self.result.verdict, self.result.violation = "violates", violation
+            return self.result
+        if len(self.checker.candidates) > self.max_candidates:
+            self.result.verdict = "unknown"
+            self.result.cap = (
+                f"max_candidates={self.max_candidates} passed at event {self.checker.index - 1} "
+                f"(line {line.number}): {len(self.checker.candidates)} candidate worlds"
+            )
+            return self.result
+        return None
+
+
+def _profile_for(header: TraceHeader, profile: Profile | str | None) -> Profile:
+    """The profile to check under: the one given (a Profile, a name or a profile file),
+    else the one the trace's header hints at, else documented."""
+    if isinstance(profile, Profile):
+        return profile
+    if profile is not None:
+        return load_profile(profile)
+    return PROFILES.get(header.profile_hint or "", DOCUMENTED)
+
+
+def check_trace(
+    header: TraceHeader,
+    events: Iterable[TraceEvent | Line],
+    profile: Profile | str | None = None,
+    *,
+    max_candidates: int = DEFAULT_MAX_CANDIDATES,
+    path: str = "<events>",
+) -> CheckResult:
+    """Check a trace held in memory (its header and events) against a profile. For a
+    file, `check_file` streams instead."""
+    items = list(events)
+    found = Processes(header).add_all(i.event if isinstance(i, Line) else i for i in items)
+    run = TraceCheck(
+        header,
+        _profile_for(header, profile),
+        pids=found.pid_map(),
+        started=found.started,
+        uninitialised=found.startup,
+        max_candidates=max_candidates,
+        path=path,
+    )
+    for item in items:
+        if run.feed(item) is not None:
+            break
+    return run.result
+
+
 def check_file(
-    path: str,
-    profile: Profile = DOCUMENTED,
+    path: str | Path,
+    profile: Profile | str | None = None,
     max_candidates: int = DEFAULT_MAX_CANDIDATES,
 ) -> CheckResult:
-    """Check one trace file. Raises TraceError on malformed input."""
+    """Check one trace file against a profile (by default the one its header hints at).
+    Streams: the file is read twice (once for its processes), never held in memory.
+    Raises TraceError on malformed input."""
+    path = str(path)
     found = _scan(path)
     with TraceReader(path) as reader:
-        checker = Checker(
+        run = TraceCheck(
             reader.header,
-            found.pid_map(),
-            found.started,
-            found.startup,
-            profile,
-            max_candidates,
+            _profile_for(reader.header, profile),
+            pids=found.pid_map(),
+            started=found.started,
+            uninitialised=found.startup,
+            max_candidates=max_candidates,
+            path=path,
         )
-        result = CheckResult(path=path, profile=profile.name, verdict="conforms", events=0)
         for line in reader:
-            result.events += 1
-            violation = checker.feed(line)
-            if violation is not None:
-                result.verdict, result.violation = "violates", violation
+            if run.feed(line) is not None:
                 break
-            if len(checker.candidates) > max_candidates:
-                result.verdict = "unknown"
-                result.cap = (
-                    f"max_candidates={max_candidates} passed at event {checker.index - 1} "
-                    f"(line {line.number}): {len(checker.candidates)} candidate worlds"
-                )
-                break
-        result.peak_candidates = checker.peak
-        result.calls = checker.calls
-        result.rules_exercised = checker.rules_exercised
-    return result
+    return run.result

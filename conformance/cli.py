@@ -275,25 +275,11 @@ def _violation_lines(outcome: runner.Outcome) -> list[str]:
     r = outcome.result
     if r is None or r.violation is None:
         return []
-    v = r.violation
-    lines = [
-        f"    at event {v.index} (line {v.line}, seq {v.seq}): {v.observed}",
-        f"    matched prefix: {v.matched_prefix} event(s); "
-        f"{v.candidate_count} world(s) were still possible",
-    ]
-    for n, c in enumerate(v.candidates, start=1):
-        lines.append(f"    world {n}: the model allowed:")
-        lines.extend(f"      - {a}" for a in c.allowed)
-    lines.append(f"    rules broken: {', '.join(v.rules) or '(none cited)'}")
-    return lines
+    return ["    " + line for line in r.violation.to_text().splitlines()]
 
 
 def _describe_result(r: CheckResult) -> str:
-    if r.verdict == "violates" and r.violation is not None:
-        return f"violates {', '.join(r.rule_ids) or '(no rule)'} at event {r.event_index}"
-    if r.verdict == "unknown":
-        return f"unknown ({r.cap})"
-    return f"conforms ({r.events} events)"
+    return r.summary()
 
 
 def _outcome_json(o: runner.Outcome) -> dict[str, object]:
@@ -309,34 +295,8 @@ def _outcome_json(o: runner.Outcome) -> dict[str, object]:
         data["mismatch"] = o.mismatch
     if o.error is not None:
         data["error"] = o.error
-    r = o.result
-    if r is not None:
-        data.update(
-            verdict=r.verdict,
-            events=r.events,
-            rules=r.rule_ids,
-            event=r.event_index,
-            cap=r.cap,
-            peak_candidates=r.peak_candidates,
-        )
-        if r.violation is not None:
-            v = r.violation
-            data["violation"] = {
-                "index": v.index,
-                "line": v.line,
-                "seq": v.seq,
-                "observed": v.observed,
-                "matched_prefix": v.matched_prefix,
-                "candidate_count": v.candidate_count,
-                "candidates": [
-                    {
-                        "allowed": c.allowed,
-                        "rules": c.rules,
-                        "world": c.world.model_dump(mode="json"),
-                    }
-                    for c in v.candidates
-                ],
-            }
+    if o.result is not None:
+        data.update(o.result.to_data())
     return data
 
 

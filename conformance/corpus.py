@@ -21,7 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wsshare.model import DOCUMENTED, NAMES_NOTHING, NONEXISTENT_PID, Err, Ok, Pending, explore
+from wsshare.model import (
+    DOCUMENTED,
+    NAMES_NOTHING,
+    NONEXISTENT_PID,
+    Err,
+    Ok,
+    Pending,
+    reference_explore,
+)
 from wsshare.model.actions import Action, CallReturn, RecvReturn, SpiStep, returns
 from wsshare.model.roles import Role, roles
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, World
@@ -67,7 +75,7 @@ def _target(pid: int) -> int:
     return observed_pid(pid)
 
 
-def _observed(role: Role, value: Any) -> Any:
+def _observed(role: Role, value: Any, _: object) -> Any:
     """A model value as this recorder writes it, by its role."""
     if role.kind == "pid":
         return _target(value) if role.any_value else observed_pid(value)
@@ -219,7 +227,9 @@ def _mutant_steps(m: Mutant) -> tuple[list[Step], int | None, str] | None:
     for check in m.caught_by:
         if check.startswith("explore:"):
             config = load_config(check.removeprefix("explore:"))
-            found = explore(m.build(config, DOCUMENTED), spec=DOCUMENTED, max_states=20_000)
+            found = reference_explore(
+                m.build(config, DOCUMENTED), spec=DOCUMENTED, max_states=20_000
+            )
             if not found.violations:
                 continue
             path = found.counterexample()

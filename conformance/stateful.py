@@ -68,20 +68,21 @@ from wsshare.model import (
     Config,
     Profile,
     World,
-    explore,
     make_semantics,
+    reference_explore,
 )
 from wsshare.model.actions import Action, SpiStep
 from wsshare.model.config import Family
 from wsshare.model.semantics import Outcome
 from wsshare.model.spi import SPI_CALL_NAMES
 
-from .checker import DEFAULT_MAX_CANDIDATES, Checker, PidMap, Violation, check_file
+from .checker import DEFAULT_MAX_CANDIDATES, TraceCheck, Violation, check_file
 from .drivers.base import CONTINUE, Call, Driver, Session
 from .drivers.model import StepHook, model_driver
 from .loading import load_config
 from .mutants import Mutant
 from .trace import Line, TraceEvent, TraceWriter
+from .translate import PidMap
 
 # API calls that reach a provider: at spi level, a begin event, SPI steps and a return.
 # Bytes passed as a WSAPROTOCOL_INFO that are no info at all (the corpus's convention).
@@ -365,15 +366,15 @@ class ConformanceMachine(RuleBasedStateMachine):
         super().__init__()
         self.driver = type(self).driver_factory()
         self.session: Session = self.driver.start()
-        self.checker = Checker(
+        self.checker = TraceCheck(
             self.session.header,
-            PidMap(list(self.session.pids)),
-            set(self.session.not_started),
+            self.profile,
+            pids=PidMap(list(self.session.pids)),
+            started=self.session.not_started,
             # A checker reading a file takes a pid that calls WSAStartup to have started
             # uninitialised, and every other pid to have called it once.
-            set(self.session.uninitialised),
-            self.profile,
-            self.max_candidates,
+            uninitialised=self.session.uninitialised,
+            max_candidates=self.max_candidates,
         )
         self.spi = self.session.header.level == "spi"
         self.events: list[TraceEvent] = []
@@ -415,12 +416,12 @@ class ConformanceMachine(RuleBasedStateMachine):
             return None
         self.declined.clear()
         self.events.append(event)
-        violation = self.checker.feed(Line(event.seq + 2, event))
-        if violation is not None:
-            self._fail(violation, None)
-            return event
-        if len(self.checker.candidates) > self.max_candidates:
-            self._fail(None, f"undecided: more than {self.max_candidates} candidate worlds")
+        decided = self.checker.feed(Line(event.seq + 2, event))
+        if decided is not None:
+            if decided.violation is not None:
+                self._fail(decided.violation, None)
+            else:
+                self._fail(None, f"undecided: {decided.cap}")
             return event
         self._observe(event)
         if self.steering.novelty_target:
@@ -459,7 +460,7 @@ class ConformanceMachine(RuleBasedStateMachine):
                 f"    observed: {violation.observed}",
             ]
             for c in violation.candidates[:3]:
-                lines += [f"    the model allowed: {a}" for a in c.allowed]
+                lines += [f"    the model allowed: {a.to_text()}" for a in c.allowed]
             reason = "\n".join(lines)
         assert reason is not None
         self.failed = True
@@ -1180,10 +1181,10 @@ def coverage(
     steering: Steering = EXPLORE,
 ) -> Coverage:
     """Run the machine on the reference model under `config` and measure which worlds and
-    edges of the explored graph (`wsshare.model.explore`) its steps visited. The model
+    edges of the explored graph (`wsshare.model.reference_explore`) its steps visited. The model
     driver reports each step it took; that is mapped back to the graph by its world
     before, action, result and world after."""
-    graph = explore(make_semantics(config, profile))
+    graph = reference_explore(make_semantics(config, profile))
     index: dict[World, int] = {w: i for i, w in enumerate(graph.worlds)}
     edges: set[EdgeKey] = {(e.source, e.action, e.outcome.result, e.target) for e in graph.edges}
     report = Coverage(config_name, steering.name, examples, steps, len(graph.worlds), len(edges))

@@ -35,7 +35,7 @@ from hypothesis.stateful import initialize, invariant, rule
 from wsshare.model import ALL_FAMILIES, WORLD_INVARIANTS, Profile
 from wsshare.model.config import Family
 
-from .checker import Checker, PidMap
+from .checker import TraceCheck
 from .drivers.base import Call, Driver
 from .stateful import (
     STEERED,
@@ -47,6 +47,7 @@ from .stateful import (
     handoff_machine,
 )
 from .trace import TraceEvent
+from .translate import ForkPidMap
 
 # close_range(first, ~0U): the usual call before an exec.
 ALL_NUMBERS = 0xFFFFFFFF
@@ -57,25 +58,6 @@ MAX_QUEUED = 2
 BAD_HANDLE_CALLS = ("close", "dup", "set_cloexec", "bind", "listen", "connect", "accept")
 
 Index = st.integers(0, 7)
-
-
-class ForkPidMap(PidMap):
-    """A PidMap with `reserve` model processes for children not forked yet: a pid the
-    map does not know, met as a caller (a fork's child), takes the next of them."""
-
-    PLACEHOLDER = -1  # placeholders are -1, -2, ...: no real pid is negative
-
-    def __init__(self, acting: list[int], reserve: int) -> None:
-        self.placeholders = [self.PLACEHOLDER - i for i in range(reserve)]
-        super().__init__(acting + self.placeholders)
-
-    def of_caller(self, observed: int) -> int:
-        if observed not in self.model and self.placeholders:
-            placeholder = self.placeholders.pop(0)
-            model = self.model.pop(placeholder)
-            self.model[observed] = model
-            self.observed[model] = observed
-        return self.model[observed]
 
 
 class LinuxMachine(ConformanceMachine):
@@ -90,13 +72,12 @@ class LinuxMachine(ConformanceMachine):
         initial = list(self.session.pids)
         reserve = max(0, self.max_processes - len(initial))
         pids = ForkPidMap(initial, reserve)
-        self.checker = Checker(
+        self.checker = TraceCheck(
             self.session.header,
-            pids,
-            set(pids.placeholders),
-            set(),
             self.profile,
-            self.max_candidates,
+            pids=pids,
+            started=pids.placeholders,
+            max_candidates=self.max_candidates,
         )
         self.known: list[int] = list(initial)  # every pid of the run, in order
         self.alive: list[int] = list(initial)
@@ -420,4 +401,4 @@ def linux_machine(
     return cast(type[LinuxMachine], cls)
 
 
-__all__ = ["LINUX_FAMILIES", "ForkPidMap", "LinuxMachine", "linux_machine"]
+__all__ = ["LINUX_FAMILIES", "LinuxMachine", "linux_machine"]

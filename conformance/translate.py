@@ -60,6 +60,26 @@ class PidMap:
         return self.of_argument(observed) if role.any_value else self.of_caller(observed)
 
 
+class ForkPidMap(PidMap):
+    """A PidMap for checking online, before the children of a run are known: `reserve`
+    model processes wait for children not forked yet, and a pid the map does not know,
+    met as a caller (a fork's child), takes the next of them."""
+
+    PLACEHOLDER = -1  # placeholders are -1, -2, ...: no real pid is negative
+
+    def __init__(self, acting: list[int], reserve: int) -> None:
+        self.placeholders = [self.PLACEHOLDER - i for i in range(reserve)]
+        super().__init__(acting + self.placeholders)
+
+    def of_caller(self, observed: int) -> int:
+        if observed not in self.model and self.placeholders:
+            placeholder = self.placeholders.pop(0)
+            model = self.model.pop(placeholder)
+            self.model[observed] = model
+            self.observed[model] = observed
+        return self.model[observed]
+
+
 def named_processes(action: BaseModel) -> Iterator[int]:
     """Every pid in `action` (nested messages included) that must name a process of the
     run: the caller, a receiver, a child. Arguments that may name no process (a target
@@ -209,11 +229,16 @@ class Written:
     identities: dict[str, Any]
 
 
-def observed_arguments(action: BaseModel, write: Callable[[Role, Any], Any]) -> Written:
+# write(role, value, holder): a model value as observed; `holder` is the state object or
+# action the value is a field of (a handle's owner is another of its fields).
+Writer = Callable[[Role, Any, BaseModel], Any]
+
+
+def observed_arguments(action: BaseModel, write: Writer) -> Written:
     """The trace arguments of a model action (its JSON form without `call` and the
-    caller's `pid`), with every marked value written by write(role, value); fields named
-    by an identity (an info, a socket, a channel) leave the arguments, and the first
-    value of each kind, written, is the event's identity of that kind."""
+    caller's `pid`), with every marked value written by `write`; fields named by an
+    identity (an info, a socket, a channel) leave the arguments, and the first value of
+    each kind, written, is the event's identity of that kind."""
     identities: dict[str, Any] = {}
     args = _written(action, write, identities)
     args.pop("call", None)
@@ -224,18 +249,16 @@ def observed_arguments(action: BaseModel, write: Callable[[Role, Any], Any]) -> 
 _IDENTITY_FIELD = {"info": "info_digest", "socket": "socket", "channel": "channel"}
 
 
-def _written(
-    obj: BaseModel, write: Callable[[Role, Any], Any], ids: dict[str, Any]
-) -> dict[str, Any]:
+def _written(obj: BaseModel, write: Writer, ids: dict[str, Any]) -> dict[str, Any]:
     data = obj.model_dump(mode="json")
     for name, shape in marked_fields(type(obj)):
         value = getattr(obj, name)
         role = _identity_role(shape)
         if role is not None:
             data.pop(name, None)
-            ids.setdefault(_IDENTITY_FIELD[role.kind], write(role, value))
+            ids.setdefault(_IDENTITY_FIELD[role.kind], write(role, value, obj))
             continue
-        data[name] = _written_value(value, shape, write, ids)
+        data[name] = _written_value(value, shape, write, ids, obj)
     return data
 
 
@@ -248,19 +271,21 @@ def _identity_role(shape: Shape) -> Role | None:
 
 
 def _written_value(
-    value: Any, shape: Shape, write: Callable[[Role, Any], Any], ids: dict[str, Any]
+    value: Any, shape: Shape, write: Writer, ids: dict[str, Any], holder: BaseModel
 ) -> Any:
     if shape is None or value is None:
         return value if not isinstance(value, BaseModel) else value.model_dump(mode="json")
     kind = shape[0]
     if kind == "value":
-        return write(shape[1], value)
+        return write(shape[1], value, holder)
     if kind == "optional":
-        return _written_value(value, shape[1], write, ids)
+        return _written_value(value, shape[1], write, ids, holder)
     if kind == "each":
-        return [_written_value(v, shape[1], write, ids) for v in value]
+        return [_written_value(v, shape[1], write, ids, holder) for v in value]
     if kind == "fixed":
-        return [_written_value(v, s, write, ids) for v, s in zip(value, shape[1], strict=True)]
+        return [
+            _written_value(v, s, write, ids, holder) for v, s in zip(value, shape[1], strict=True)
+        ]
     if isinstance(value, BaseModel):
         return _written(value, write, ids)
     return value
@@ -323,6 +348,7 @@ def _read_value(value: Any, shape: Shape, read: Callable[[Role, Any], Any]) -> A
 
 
 __all__ = [
+    "ForkPidMap",
     "PidMap",
     "Processes",
     "Translation",

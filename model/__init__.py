@@ -8,16 +8,20 @@ The small public API:
   picks `LinuxSemantics` (model/linux.py) for the Linux profiles;
 - the state objects (`World`, `Process`, `Descriptor`, ...) and the action types;
 - `RULES`, `WORLD_INVARIANTS`, `EDGE_INVARIANTS`, `PROPERTIES`;
-- `explore(semantics)`: breadth-first search with invariant checks.
+- `explore(semantics, ...)`: the search the command line runs (symmetry, every
+  invariant, capped at DEFAULT_MAX_STATES); `check_model(semantics)` adds the release
+  check and the witnesses, and its report's `assert_ok()` fails a test on anything
+  wrong; `reference_explore` is the plain search the engine is checked against.
 """
 
 from .actions import ACTION_TYPES, Action, Err, Ok, Pending, Result, describe, describe_result
+from .check import DEFAULT_MAX_STATES, ModelReport, check_model, explore
 from .config import ALL_FAMILIES, Config
 from .errors import Errno, ErrorCode, WsaError, error_from_name
-from .explore import Exploration, Found, explore
 from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation
 from .linux import LinuxSemantics, make_semantics
 from .profiles import DOCUMENTED, PROFILES, Profile, get_profile
+from .reference import Exploration, Found, reference_explore
 from .rules import CATALOGUE_RULES, LINUX_RULES, RULES, RULES_BY_ID, Rule
 from .semantics import NAMES_NOTHING, Outcome, Semantics
 from .state import NONEXISTENT_PID, World
@@ -26,6 +30,7 @@ __all__ = [
     "ACTION_TYPES",
     "ALL_FAMILIES",
     "CATALOGUE_RULES",
+    "DEFAULT_MAX_STATES",
     "DOCUMENTED",
     "EDGE_INVARIANTS",
     "LINUX_RULES",
@@ -44,6 +49,7 @@ __all__ = [
     "Exploration",
     "Found",
     "LinuxSemantics",
+    "ModelReport",
     "Ok",
     "Outcome",
     "Pending",
@@ -54,10 +60,12 @@ __all__ = [
     "Violation",
     "World",
     "WsaError",
+    "check_model",
     "describe",
     "describe_result",
     "error_from_name",
     "explore",
     "get_profile",
     "make_semantics",
+    "reference_explore",
 ]

@@ -588,6 +588,7 @@ def describe(action: Frozen) -> str:
 
 
 def describe_result(result: Ok | Err | Pending) -> str:
+    """A short human rendering of a result: `OK 1`, `WSAEINVAL (10022)`, `pending`."""
     if isinstance(result, Err):
         return str(result)
     if isinstance(result, Pending):

@@ -51,6 +51,9 @@ Status = Literal["implemented", "deferred", "out_of_scope"]
 
 
 class Rule(Frozen):
+    """One rule: its id, its statement (ours), its sources, and what the model does with
+    it (the transitions, invariants and knobs that implement it, or why it is left out)."""
+
     id: str
     statement: str
     sources: tuple[str, ...]
@@ -623,3 +626,25 @@ LINUX_RULES: tuple[Rule, ...] = (
 )
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in (*RULES, *CATALOGUE_RULES, *LINUX_RULES)}
+
+# The open questions of semantics.md section D, which the profiles answer knob by knob;
+# one line each, for explanations that cite them.
+OPEN_QUESTIONS: dict[str, str] = {
+    "D1": "What WSASocket does with an info in a process other than its target.",
+    "D2": "Whether a WSASocket that fails consumes the info.",
+    "D3": "What a second WSASocket with an info already used returns.",
+    "D4": "Whether the source may close before the target materialises the info.",
+    "D5": "How long an info nobody uses keeps its socket alive.",
+    "D6": "Where the target pid is checked, and what a target that has exited gives.",
+    "D7": "Which socket state is shared by every descriptor and which is each one's.",
+    "D8": "Whether WSAEFAULT for a NULL buffer comes from ws2_32 or the provider.",
+    "D9": "What becomes of an event registration when the descriptor that made it closes.",
+    "D10": "What WSACleanup does to a shared socket: close one descriptor or reset it.",
+    "D11": "What mixing the ANSI and Unicode forms of the info does.",
+    "D12": "Which fields of the info carry the provider's payload.",
+    "D13": "Which error a stack without sharing, or a QoS socket, reports.",
+    "D14": "What WSASocket does with af, type and protocol that contradict the info.",
+    "D15": "How a non-IFS provider duplicates, and when it must call WPUCloseSocketHandle.",
+    "D16": "Which catalog entry a layered provider's info must name.",
+    "D17": "How threads that share a descriptor race with its close.",
+}

@@ -18,9 +18,9 @@ from wsshare.model import (
     LinuxSemantics,
     Semantics,
     describe_result,
-    explore,
     get_profile,
     make_semantics,
+    reference_explore,
 )
 from wsshare.model.actions import (
     Accept,
@@ -85,7 +85,7 @@ def test_make_semantics_picks_the_platform():
 def test_linux_graphs_have_pinned_counts_and_keep_every_invariant(
     profile, bounds, states, edges, depth
 ):
-    space = explore(_sem(profile, **bounds))
+    space = reference_explore(_sem(profile, **bounds))
     assert space.complete and not space.violations
     assert (len(space.worlds), space.edge_count, space.depth) == (states, edges, depth)
 
@@ -280,7 +280,7 @@ def test_datagram_sockets_keep_every_invariant_under_exploration():
     # Made only where the connection calls are explored, so linux.json's pinned counts
     # (no connection family) stay as they were.
     config = {"processes": 1, "max_handles": 1, "max_sockets": 1}
-    space = explore(_sem(families=frozenset({"create", "close", "connection"}), **config))
+    space = reference_explore(_sem(families=frozenset({"create", "close", "connection"}), **config))
     assert space.complete and not space.violations
     states = {(s.type, s.state) for w in space.worlds for s in w.sockets}
     assert {("dgram", "connected"), ("dgram", "bound"), ("stream", "listening")} <= states

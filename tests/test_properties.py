@@ -4,13 +4,13 @@ configuration."""
 import pytest
 
 from wsshare.conformance.loading import load_config, named_configs
-from wsshare.model import DOCUMENTED, PROFILES, Semantics, explore, make_semantics
+from wsshare.model import DOCUMENTED, PROFILES, Semantics, make_semantics, reference_explore
 from wsshare.model.invariants import properties_for
 
 
 @pytest.fixture(scope="module")
 def tiny():
-    return explore(Semantics(load_config("tiny")))
+    return reference_explore(Semantics(load_config("tiny")))
 
 
 # The Linux properties are witnessed under the Linux profiles (tests/test_linux_model.py).
@@ -34,6 +34,6 @@ def test_tiny_counts_are_pinned(tiny):
 def test_reference_breaks_no_invariant(name):
     # The Linux configuration is for the Linux profiles.
     profile = PROFILES["linux-pidfd" if name.startswith("linux") else "documented"]
-    result = explore(make_semantics(load_config(name), profile), stop_at_violation=False)
+    result = reference_explore(make_semantics(load_config(name), profile), stop_at_violation=False)
     assert result.complete
     assert result.violations == {}

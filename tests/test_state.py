@@ -4,7 +4,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from wsshare.conformance.loading import load_config
-from wsshare.model import Semantics, World, explore
+from wsshare.model import Semantics, World, reference_explore
 from wsshare.model.actions import Action, WSADuplicateSocket
 from wsshare.model.state import Descriptor, Process
 
@@ -15,7 +15,7 @@ ACTION = TypeAdapter(Action)
 def reachable_worlds():
     worlds = []
     for name in ("tiny", "events", "errors", "startup"):
-        worlds += explore(Semantics(load_config(name))).worlds
+        worlds += reference_explore(Semantics(load_config(name))).worlds
     return worlds
 
 
@@ -34,7 +34,7 @@ def test_worlds_are_frozen():
 
 
 def test_every_action_of_a_search_round_trips_through_json():
-    result = explore(Semantics(load_config("errors")))
+    result = reference_explore(Semantics(load_config("errors")))
     seen = 0
     for edge in result.edges:
         data = edge.action.model_dump(mode="json")

@@ -1,8 +1,11 @@
-"""Breadth-first exploration of the reachable worlds of one configuration.
+"""The reference search: breadth-first over the reachable worlds of one configuration.
 
-This is the readable reference search: it walks the pydantic Worlds of `Semantics` and
-checks every invariant in every world and on every edge. It returns the first violation
-with the shortest path to it. Pure: no clocks, no printing; callers measure time.
+This is the readable search, kept as the yardstick of the engine (`wsshare.model.explore`
+in model/check.py over model/search.py, which the command line runs and which adds
+symmetry, the release check and witnesses; a test checks that both find the same
+worlds). It walks the pydantic Worlds of `Semantics`, checks every invariant in every
+world and on every edge, and returns the first violation with the shortest path to it.
+Pure: no clocks, no printing; callers measure time.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ class Exploration:
         return [*self.path_to(found.edge.source), found.edge]
 
 
-def explore(
+def reference_explore(
     semantics: Semantics,
     *,
     max_states: int | None = None,
