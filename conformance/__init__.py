@@ -20,8 +20,8 @@ Exploring a configuration is the model's job: `wsshare.model.explore` and
 `wsshare.model.check_model`.
 """
 
-from .checker import CheckResult, TraceCheck, check_file, check_trace
-from .explain import Violation
+from .checking.engine import CheckResult, TraceCheck, check_file, check_trace
+from .checking.explain import Violation
 from .loading import InputError, load_config, load_profile
 from .trace import TraceError, TraceEvent, TraceHeader, TraceReader, TraceWriter
 

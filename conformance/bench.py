@@ -139,7 +139,7 @@ class Rung:
 def measure(path: str) -> dict[str, Any]:
     """Check one trace in this process and report time and peak memory (run it in a
     fresh process, so the peak is the check's alone)."""
-    from .checker import check_file
+    from .checking.engine import check_file
 
     start = time.perf_counter()
     result = check_file(path)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from .checking.runner import Job, plan, run_job
 from .loading import InputError
-from .runner import Job, plan, run_job
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

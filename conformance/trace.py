@@ -171,7 +171,7 @@ class TraceEvent(_Strict):
             data["pid"] = self.pid
         # An info, a socket or a channel is observed as an identity (info_digest, socket,
         # channel), never as an argument: a placeholder here, and the checker's
-        # translation puts the model's in (conformance/translate.py).
+        # translation puts the model's in (conformance/checking/translate.py).
         for name, placeholder in _IDENTIFIED.get(self.call, ()):
             data.setdefault(name, placeholder)
         if self.call == "connect" and data.pop("unspec", False):

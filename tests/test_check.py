@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from wsshare.conformance.checker import check_file
-from wsshare.conformance.corpus import build_corpus, scenario_steps
-from wsshare.conformance.mutants import MUTANTS_BY_NAME
-from wsshare.conformance.runner import Job, load_manifest, run_job
-from wsshare.conformance.scenarios import SCENARIOS_BY_ID
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.checking.runner import Job, load_manifest, run_job
+from wsshare.conformance.fixtures.corpus import build_corpus, scenario_steps
+from wsshare.conformance.fixtures.mutants import MUTANTS_BY_NAME
+from wsshare.conformance.fixtures.scenarios import SCENARIOS_BY_ID
 from wsshare.conformance.trace import TraceHeader, TraceWriter
 from wsshare.model import get_profile
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from wsshare.conformance.checker import check_file
-from wsshare.conformance.explore_cli import write_steps
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.cli.explore import write_steps
+from wsshare.conformance.fixtures.mutants import MUTANTS
 from wsshare.conformance.loading import load_config, named_configs
-from wsshare.conformance.mutants import MUTANTS
 from wsshare.model import (
     DOCUMENTED,
     PROFILES,

@@ -8,7 +8,7 @@ import subprocess
 import networkx as nx
 import pytest
 
-from wsshare.conformance import graph
+from wsshare.conformance.graph import export as graph
 from wsshare.conformance.loading import InputError, load_config
 from wsshare.model import Semantics
 from wsshare.model.search import search

@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from wsshare.conformance import graph
+from wsshare.conformance.graph import export as graph
 from wsshare.conformance.loading import load_config
 from wsshare.model import Semantics
 from wsshare.model.search import search

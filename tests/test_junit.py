@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from wsshare.conformance.junit import Case, junit_xml, write_junit
+from wsshare.conformance.reports.junit import Case, junit_xml, write_junit
 
 CASES = [
     Case("seed.jsonl", "traces.documented", 0.25, output="conforms: 18 events"),

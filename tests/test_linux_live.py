@@ -1,4 +1,4 @@
-"""The Linux machine (conformance/stateful_linux.py) on the model, on the live kernel, and
+"""The Linux machine (conformance/stateful/linux.py) on the model, on the live kernel, and
 on mutants of the Linux model.
 
 - against the model driver, under both Linux profiles, the machine finds nothing;
@@ -24,16 +24,16 @@ from pathlib import Path
 
 import pytest
 
-from wsshare.conformance import stateful as S
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
 from wsshare.conformance.drivers.base import Call, first
 from wsshare.conformance.drivers.linux.driver import (
     AgentPool,
     LinuxDriver,
     linux_model_driver,
 )
-from wsshare.conformance.mutants_linux import LINUX_MUTANTS, MODEL_BOUNDS, catch_linux
-from wsshare.conformance.stateful_linux import linux_machine
+from wsshare.conformance.fixtures.mutants_linux import LINUX_MUTANTS, MODEL_BOUNDS, catch_linux
+from wsshare.conformance.stateful import machine as S
+from wsshare.conformance.stateful.linux import linux_machine
 from wsshare.conformance.trace import TraceWriter
 from wsshare.model import get_profile
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
 from wsshare.conformance.loading import load_config
 from wsshare.conformance.trace import TraceError
 from wsshare.model import (

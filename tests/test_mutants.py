@@ -7,9 +7,9 @@ import functools
 
 import pytest
 
+from wsshare.conformance.fixtures.mutants import MUTANTS, NOT_MUTATED
+from wsshare.conformance.fixtures.scenarios import SCENARIOS_BY_ID, run
 from wsshare.conformance.loading import load_config
-from wsshare.conformance.mutants import MUTANTS, NOT_MUTATED
-from wsshare.conformance.scenarios import SCENARIOS_BY_ID, run
 from wsshare.model import (
     DOCUMENTED,
     EDGE_INVARIANTS,

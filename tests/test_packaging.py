@@ -22,7 +22,7 @@ def test_conformance_is_not_importable_as_a_top_level_module(tmp_path):
 
 def test_namespace_packages_import_from_anywhere(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-c", "import wsshare.model, wsshare.conformance.cli"],
+        [sys.executable, "-c", "import wsshare.model, wsshare.conformance.cli.commands"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@ under each."""
 
 import pytest
 
-from wsshare.conformance.scenarios import ALL_SCENARIOS, SCENARIOS_BY_ID, run, run_spi
+from wsshare.conformance.fixtures.scenarios import ALL_SCENARIOS, SCENARIOS_BY_ID, run, run_spi
 from wsshare.model import DOCUMENTED, PROFILES, Semantics
 
 # Under each profile, the scenarios that depart from the documented expectation, and
@@ -79,7 +79,14 @@ def test_every_differing_knob_cites_its_evidence():
 def test_reactos_half_closed_socket_refuses_the_target_close():
     """C11 under ReactOS: the source's close ends the shared state; the target still
     materialises, and its later close fails with WSAENOTSOCK (semantics.md B.2)."""
-    from wsshare.conformance.scenarios import Call, Scenario, connected_socket, err, ok, startup
+    from wsshare.conformance.fixtures.scenarios import (
+        Call,
+        Scenario,
+        connected_socket,
+        err,
+        ok,
+        startup,
+    )
     from wsshare.model import WsaError
     from wsshare.model.actions import CloseSocket, WSADuplicateSocket, WSASocketFromInfo
 
@@ -126,7 +133,7 @@ def test_profiles_cli_lists_profiles_and_differing_knobs(run_wsshare):
 
 
 def _wine_preplaced_scenario():
-    from wsshare.conformance.scenarios import Call, Scenario, err, ok, startup
+    from wsshare.conformance.fixtures.scenarios import Call, Scenario, err, ok, startup
     from wsshare.model import WsaError
     from wsshare.model.actions import (
         CloseSocket,
@@ -170,7 +177,7 @@ def _wine_preplaced_scenario():
 
 
 def test_wine_preplaced_handle_is_a_descriptor_of_its_target():
-    from wsshare.conformance.scenarios import run
+    from wsshare.conformance.fixtures.scenarios import run
 
     scenario = _wine_preplaced_scenario()
     wine = PROFILES["wine-8.0"]
@@ -207,7 +214,7 @@ def test_wine_closed_value_works_again_once_a_duplicate_lands_on_it(tmp_path):
     of the socket list), a later duplicate into that process took the value, and calls
     on it worked; the checker binds nothing to the value, so the model lets it name the
     pre-placed handle no WSASocket has returned yet."""
-    from wsshare.conformance.checker import check_file
+    from wsshare.conformance.checking.engine import check_file
 
     def call(pid, name, result="ok", **fields):
         return {"pid": pid, "call": name, "result": result, **fields}

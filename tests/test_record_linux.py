@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from wsshare.conformance.checker import check_file
-from wsshare.conformance.cli import main
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.checking.runner import load_manifest
+from wsshare.conformance.cli.commands import main
 from wsshare.conformance.drivers.linux.record import INSTALL_HINT, StraceUnavailable, record
-from wsshare.conformance.runner import load_manifest
 from wsshare.conformance.trace import TraceReader
 from wsshare.model import get_profile
 

@@ -6,9 +6,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from wsshare.conformance.corpus import observed_handle, observed_pid, scenario_steps, write_trace
-from wsshare.conformance.render import sequence_chart_html, trace_table_markdown
-from wsshare.conformance.scenarios import SCENARIOS_BY_ID
+from wsshare.conformance.fixtures.corpus import (
+    observed_handle,
+    observed_pid,
+    scenario_steps,
+    write_trace,
+)
+from wsshare.conformance.fixtures.scenarios import SCENARIOS_BY_ID
+from wsshare.conformance.reports.render import sequence_chart_html, trace_table_markdown
 from wsshare.conformance.trace import TraceError, TraceHeader, TraceWriter
 
 SOURCE, TARGET = observed_pid(1), observed_pid(2)

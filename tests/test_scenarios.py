@@ -3,7 +3,7 @@ run through the reference model under the documented profile."""
 
 import pytest
 
-from wsshare.conformance.scenarios import ALL_SCENARIOS, SCENARIOS, run
+from wsshare.conformance.fixtures.scenarios import ALL_SCENARIOS, SCENARIOS, run
 
 SECTION_C = {f"C{i}" for i in range(1, 23)}
 

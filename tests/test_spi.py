@@ -3,8 +3,8 @@ chains, and the refinement of the api model."""
 
 import pytest
 
+from wsshare.conformance.fixtures.scenarios import SCENARIOS_BY_ID, SEED, run_spi
 from wsshare.conformance.loading import load_config
-from wsshare.conformance.scenarios import SCENARIOS_BY_ID, SEED, run_spi
 from wsshare.model import Semantics, reference_explore
 
 
@@ -89,7 +89,7 @@ def test_c27_and_c28_fail_before_any_provider_step():
 def test_c26_layers_pass_the_info_on_and_only_the_last_substitutes():
     """Layer 1 (entry 2) and layer 2 (entry 1) both receive the chain's entry; only the
     last layer hands the base its own entry (R43)."""
-    from wsshare.conformance.scenarios import run
+    from wsshare.conformance.fixtures.scenarios import run
     from wsshare.model.actions import WSADuplicateSocket, WSASocketFromInfo
     from wsshare.model.spi import plan
 

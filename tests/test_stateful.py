@@ -5,10 +5,10 @@ observations only, and the coverage figure of tiny is measured.
 The machine classes are bound to module names so that hypothesis's printed reproducer
 (`state = ModelTiny()` ...) runs in this module."""
 
-from wsshare.conformance import stateful as S
 from wsshare.conformance.drivers import Call, ModelDriver, model_driver, mutant_driver
+from wsshare.conformance.fixtures.mutants import MUTANTS_BY_NAME
 from wsshare.conformance.loading import load_config
-from wsshare.conformance.mutants import MUTANTS_BY_NAME
+from wsshare.conformance.stateful import machine as S
 from wsshare.conformance.trace import TraceHeader
 from wsshare.model import ALL_FAMILIES, Config
 

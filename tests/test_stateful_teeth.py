@@ -15,8 +15,8 @@ from functools import partial
 
 import pytest
 
-from wsshare.conformance import stateful as S
-from wsshare.conformance.mutants import MUTANTS, MUTANTS_BY_NAME
+from wsshare.conformance.fixtures.mutants import MUTANTS, MUTANTS_BY_NAME
+from wsshare.conformance.stateful import machine as S
 
 OBSERVABLE = [t for t in S.TEETH if t.config is not None]
 SPI = [t for t in OBSERVABLE if t.config.granularity == "spi"]

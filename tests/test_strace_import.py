@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from wsshare.conformance.checker import check_file
-from wsshare.conformance.cli import main
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.cli.commands import main
 from wsshare.conformance.importers.strace import import_log, split_args, write_trace
 from wsshare.conformance.trace import TraceError, TraceReader
 from wsshare.model import get_profile

@@ -25,9 +25,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from wsshare.conformance.checker import check_file
-from wsshare.conformance.corpus import scenario_steps, write_trace
-from wsshare.conformance.scenarios import ALL_SCENARIOS
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.fixtures.corpus import scenario_steps, write_trace
+from wsshare.conformance.fixtures.scenarios import ALL_SCENARIOS
 from wsshare.conformance.trace import KNOWN_CALLS, TraceError
 from wsshare.model import WsaError
 

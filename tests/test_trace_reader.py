@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from wsshare.conformance.corpus import scenario_steps, write_trace
-from wsshare.conformance.scenarios import ALL_SCENARIOS
+from wsshare.conformance.fixtures.corpus import scenario_steps, write_trace
+from wsshare.conformance.fixtures.scenarios import ALL_SCENARIOS
 from wsshare.conformance.trace import TraceError, TraceReader, validate_file
 
 HEADER: dict[str, Any] = {"format": "wsshare-trace", "version": 1, "implementation": "model"}

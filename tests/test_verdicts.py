@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
 from wsshare.model import get_profile
 
 HEADER = {"format": "wsshare-trace", "version": 1, "implementation": "hand-written"}

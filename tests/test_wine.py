@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
+from wsshare.conformance.checking.runner import load_manifest
 from wsshare.conformance.drivers.wine import harness
 from wsshare.conformance.drivers.wine.harness import INSTALL_HINT, Toolchain, WineUnavailable
 from wsshare.conformance.drivers.wine.record import Recorded, check, record
 from wsshare.conformance.drivers.wine.scenarios import SCENARIOS, Expect, Scenario
-from wsshare.conformance.runner import load_manifest
 from wsshare.model import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from wsshare.conformance import stateful as S
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
 from wsshare.conformance.drivers.base import Call, first
 from wsshare.conformance.drivers.wine import harness
 from wsshare.conformance.drivers.wine.driver import AgentPool, WineDriver, preplaced_handle
 from wsshare.conformance.drivers.wine.harness import WineUnavailable
+from wsshare.conformance.stateful import machine as S
 from wsshare.model import DOCUMENTED, get_profile
 
 WINE_8 = get_profile("wine-8.0")

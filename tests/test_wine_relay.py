@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from wsshare.conformance.checker import check_file
+from wsshare.conformance.checking.engine import check_file
 from wsshare.conformance.drivers.wine import harness
 from wsshare.conformance.drivers.wine.harness import WineUnavailable
 from wsshare.conformance.importers.wine_relay import (

@@ -1,6 +1,6 @@
 """Drivers: implementations under test behind one protocol (see `base`).
 
-The stateful machine (`wsshare.conformance.stateful`) runs against any of them. This
+The stateful machine (`wsshare.conformance.stateful.machine`) runs against any of them. This
 package holds the protocol and the model driver; the Wine and Linux drivers join it.
 """
 

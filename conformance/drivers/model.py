@@ -1,7 +1,7 @@
 """The model as an implementation under test, and its mutants.
 
 `ModelDriver` wraps a `Semantics` (the reference, or a mutant from
-`wsshare.conformance.mutants`) behind the Driver protocol. It keeps one model world, turns
+`wsshare.conformance.fixtures.mutants`) behind the Driver protocol. It keeps one model world, turns
 each observed-value call into a model action, lets the semantics answer, and reports the
 answer as a recorder would: the same mapping to realistic values that the synthetic corpus
 uses (pid 1100, handle 0x104, `sock-0`, a digest of the info bytes). The machine never
@@ -34,10 +34,10 @@ from wsshare.model.roles import Role
 from wsshare.model.semantics import Outcome
 from wsshare.model.state import DEFAULT_CATALOG, CatalogEntry
 
-from ..corpus import Step, event_fields, info_digest, observed_pid, observed_socket
-from ..mutants import Mutant
+from ..checking.translate import Unknown, model_arguments
+from ..fixtures.corpus import Step, event_fields, info_digest, observed_pid, observed_socket
+from ..fixtures.mutants import Mutant
 from ..trace import TraceEvent, TraceHeader
-from ..translate import Unknown, model_arguments
 from .base import CONTINUE, Call, Chooser, Session
 
 _ACTION: TypeAdapter[Action] = TypeAdapter(Action)

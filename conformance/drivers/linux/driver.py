@@ -54,7 +54,7 @@ from wsshare.model.actions import Action, Err, Fork, SendFds
 from wsshare.model.linux import LinuxSemantics
 from wsshare.model.semantics import Outcome
 
-from ...corpus import observed_pid
+from ...fixtures.corpus import observed_pid
 from ...trace import TraceEvent, TraceHeader
 from ..base import Call, Chooser, Session
 from ..model import ModelDriver, StepHook

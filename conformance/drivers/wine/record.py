@@ -23,8 +23,8 @@ from typing import Any
 
 from wsshare.model import get_profile
 
-from ...checker import check_file
-from ...runner import MANIFEST, Expectation, compare
+from ...checking.engine import check_file
+from ...checking.runner import MANIFEST, Expectation, compare
 from .harness import Recording, WineEnv, WineUnavailable
 from .scenarios import SCENARIOS, Scenario
 

@@ -33,10 +33,10 @@ from wsshare.model.actions import ACTION_TYPES, Action, Fork
 from wsshare.model.roles import Role, Shape, map_values, marked_fields
 from wsshare.model.state import Message
 
-from .trace import TraceEvent, TraceHeader
+from ..trace import TraceEvent, TraceHeader
 
 if TYPE_CHECKING:
-    from .checker import Binding
+    from .engine import Binding
 
 
 class PidMap:

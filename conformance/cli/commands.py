@@ -17,15 +17,17 @@ from pydantic import ValidationError
 
 from wsshare.model import CATALOGUE_RULES, LINUX_RULES, PROFILES, RULES, Profile, Rule, Semantics
 
-from . import junit, runner, scenarios
-from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
-from .explore_cli import add_bench_explore
-from .explore_cli import register as register_explore
-from .import_cli import register_import_and_record
-from .loading import InputError, format_validation_error, load_profile
-from .seedtable import TableEntry, build_rows, markdown
-from .stateful_cli import add_bench_stateful
-from .trace import TraceError
+from ..checking import runner
+from ..checking.engine import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
+from ..fixtures import scenarios
+from ..loading import InputError, format_validation_error, load_profile
+from ..reports import junit
+from ..reports.seedtable import TableEntry, build_rows, markdown
+from ..trace import TraceError
+from .explore import add_bench_explore
+from .explore import register as register_explore
+from .imports import register_import_and_record
+from .stateful import add_bench_stateful
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNDECIDED = 0, 1, 2, 3
 
@@ -39,7 +41,7 @@ def _print_json(data: object) -> None:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
-    from .mutants import MUTANTS, NOT_MUTATED
+    from ..fixtures.mutants import MUTANTS, NOT_MUTATED
 
     mutants_of: dict[str, list[str]] = {}
     for m in MUTANTS:
@@ -469,14 +471,14 @@ def _check_exit_code(
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .trace import json_schema
+    from ..trace import json_schema
 
     _print_json(json_schema())
     return EXIT_OK
 
 
 def cmd_corpus(args: argparse.Namespace) -> int:
-    from .corpus import build_corpus, write_manifest
+    from ..fixtures.corpus import build_corpus, write_manifest
 
     folder = Path(args.folder)
     entries = build_corpus(folder)
@@ -487,7 +489,7 @@ def cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import render
+    from ..reports import render
 
     if args.format == "markdown":
         text = render.trace_table_markdown(args.trace)
@@ -509,7 +511,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .bench import Rung, check_ladder
+    from ..bench import Rung, check_ladder
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) <= 0:

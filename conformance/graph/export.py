@@ -38,8 +38,8 @@ from wsshare.model.state import (
     World,
 )
 
-from .graph_viewer import VIEWER_CSS, VIEWER_JS
-from .loading import InputError
+from ..loading import InputError
+from .viewer import VIEWER_CSS, VIEWER_JS
 
 # The version of the JSON node-link export (and of the data the HTML view embeds).
 # Bump it when a key changes meaning or goes away.

@@ -64,9 +64,9 @@ from wsshare.model.semantics import Outcome
 from wsshare.model.spi import SPI_CALL_NAMES
 from wsshare.model.state import DEFAULT_CATALOG, InfoMessage, PidReply, Process
 
+from ..loading import load_profile
+from ..trace import Line, TraceError, TraceEvent, TraceHeader, TraceReader
 from .explain import Allowed, CandidateReport, Violation, allowed
-from .loading import load_profile
-from .trace import Line, TraceError, TraceEvent, TraceHeader, TraceReader
 from .translate import PidMap, Processes, Translation
 
 Verdict = Literal["conforms", "violates", "unknown"]

@@ -17,14 +17,14 @@ import argparse
 import json
 from typing import Any
 
-from .loading import InputError, load_config, load_profile
+from ..loading import InputError, load_config, load_profile
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def add_bench_stateful(bench_subparsers: Any) -> argparse.ArgumentParser:
     """Add the `stateful` subcommand to `wsshare bench`'s subparsers."""
-    from .stateful import BENCH_EXAMPLES, BENCH_STEPS, STEERINGS
+    from ..stateful.machine import BENCH_EXAMPLES, BENCH_STEPS, STEERINGS
 
     b: argparse.ArgumentParser = bench_subparsers.add_parser(
         "stateful",
@@ -53,8 +53,8 @@ def add_bench_stateful(bench_subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_bench_stateful(args: argparse.Namespace) -> int:
-    from .mutants import MUTANTS_BY_NAME
-    from .stateful import STEERINGS, TEETH, catch, coverage
+    from ..fixtures.mutants import MUTANTS_BY_NAME
+    from ..stateful.machine import STEERINGS, TEETH, catch, coverage
 
     if args.examples <= 0 or args.steps <= 0:
         raise InputError("--examples and --steps must be positive")

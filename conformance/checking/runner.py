@@ -25,9 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from wsshare.model import PROFILES, Config, Profile, get_profile, make_semantics
 
-from .checker import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
-from .loading import InputError, format_validation_error, load_profile
-from .trace import TraceError, TraceReader
+from ..loading import InputError, format_validation_error, load_profile
+from ..trace import TraceError, TraceReader
+from .engine import DEFAULT_MAX_CANDIDATES, CheckResult, check_file
 
 MANIFEST = "manifest.json"
 

@@ -23,7 +23,7 @@ def _register_wine_relay(importers: Any) -> None:
     import argparse
     import sys
 
-    from .importers.wine_relay import HOW_TO_RECORD, import_log
+    from ..importers.wine_relay import HOW_TO_RECORD, import_log
 
     p = importers.add_parser(
         "wine-relay",
@@ -62,7 +62,7 @@ def _register_strace(importers: Any) -> None:
     """`wsshare import strace LOG`: a log of strace -f --decode-fds=path,pidfd (issue 8)."""
 
     def run(args: Any) -> int:
-        from .importers.strace import run_import
+        from ..importers.strace import run_import
 
         return run_import(args)
 
@@ -100,7 +100,7 @@ def _register_record_linux(recorders: Any) -> None:
     """`wsshare record linux -o TRACE -- CMD ...`: run CMD under strace (issue 8)."""
 
     def run(args: Any) -> int:
-        from .drivers.linux.record import run_record
+        from ..drivers.linux.record import run_record
 
         return run_record(args)
 

@@ -29,7 +29,7 @@ from wsshare.model.state import Frozen
 from .translate import PidMap, observed_arguments
 
 if TYPE_CHECKING:
-    from .checker import Binding
+    from .engine import Binding
 
 
 @dataclass

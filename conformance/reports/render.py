@@ -36,8 +36,8 @@ from wsshare.model.actions import (
 )
 from wsshare.model.state import InfoMessage
 
+from ..trace import TraceEvent, TraceHeader, TraceReader
 from .seedtable import Row, TableEntry, build_rows, markdown
-from .trace import TraceEvent, TraceHeader, TraceReader
 
 # A pid that no process has (trace pids are >= 1): the target column of a trace in which
 # only one process acts stays empty instead of swallowing the source's calls.

@@ -35,9 +35,11 @@ from hypothesis.stateful import initialize, invariant, rule
 from wsshare.model import ALL_FAMILIES, WORLD_INVARIANTS, Profile
 from wsshare.model.config import Family
 
-from .checker import TraceCheck
-from .drivers.base import Call, Driver
-from .stateful import (
+from ..checking.engine import TraceCheck
+from ..checking.translate import ForkPidMap
+from ..drivers.base import Call, Driver
+from ..trace import TraceEvent
+from .machine import (
     STEERED,
     ConformanceMachine,
     HandoffMachine,
@@ -46,8 +48,6 @@ from .stateful import (
     default_settings,
     handoff_machine,
 )
-from .trace import TraceEvent
-from .translate import ForkPidMap
 
 # close_range(first, ~0U): the usual call before an exec.
 ALL_NUMBERS = 0xFFFFFFFF

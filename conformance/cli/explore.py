@@ -39,7 +39,7 @@ from wsshare.model.search import (
     witness,
 )
 
-from .loading import InputError, load_config, load_profile
+from ..loading import InputError, load_config, load_profile
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CAP = 0, 1, 2, 3
 
@@ -87,7 +87,7 @@ def granularity_of(config: Config) -> str:
 
 def build_semantics(config: Config, profile: Profile, mutant: str | None) -> Semantics:
     if mutant is not None:
-        from .mutants import MUTANTS
+        from ..fixtures.mutants import MUTANTS
 
         found = next((m for m in MUTANTS if m.name == mutant), None)
         if found is None:
@@ -220,7 +220,7 @@ def _pids_of(steps: list[Step]) -> tuple[int, int]:
 
 
 def seed_table(steps: list[Step]) -> str:
-    from .seedtable import TableEntry, build_rows, markdown
+    from ..reports.seedtable import TableEntry, build_rows, markdown
 
     entries = [TableEntry(getattr(s.action, "pid", None), s.action, s.result) for s in steps]
     source, target = _pids_of(steps)
@@ -228,8 +228,8 @@ def seed_table(steps: list[Step]) -> str:
 
 
 def write_steps(path: Path, steps: list[Step], note: str) -> None:
-    from .corpus import Step as TraceStep
-    from .corpus import write_trace
+    from ..fixtures.corpus import Step as TraceStep
+    from ..fixtures.corpus import write_trace
 
     write_trace(
         path,
@@ -416,7 +416,7 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    from . import graph
+    from ..graph import export as graph
 
     fmt = graph.format_for(args.output, args.format)
     projection = graph.Projection.parse(args.project) if args.project else None
@@ -549,7 +549,7 @@ def bench_rung(rung: Rung, symmetry: bool, max_seconds: float) -> dict[str, Any]
         [
             sys.executable,
             "-m",
-            "wsshare.conformance.explore_cli",
+            "wsshare.conformance.cli.explore",
             "--measure",
             rung.name,
             "on" if symmetry else "off",
@@ -684,7 +684,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=cmd_explore)
 
-    from .graph import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, FORMATS
+    from ..graph.export import DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, FORMATS
 
     p = subparsers.add_parser(
         "graph",
@@ -758,8 +758,8 @@ def with_explore_commands(parser: argparse.ArgumentParser) -> argparse.ArgumentP
 
 def main(argv: list[str] | None = None) -> int:
     """The whole `wsshare` CLI with these commands added: what `python -m
-    wsshare.conformance.explore_cli ARGS` runs, with cli.main's error handling."""
-    from . import cli
+    wsshare.conformance.cli.explore ARGS` runs, with cli.main's error handling."""
+    from . import commands as cli
 
     original = cli.build_parser
     cli.build_parser = lambda: with_explore_commands(original())

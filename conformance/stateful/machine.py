@@ -76,13 +76,13 @@ from wsshare.model.config import Family
 from wsshare.model.semantics import Outcome
 from wsshare.model.spi import SPI_CALL_NAMES
 
-from .checker import DEFAULT_MAX_CANDIDATES, TraceCheck, Violation, check_file
-from .drivers.base import CONTINUE, Call, Driver, Session
-from .drivers.model import StepHook, model_driver
-from .loading import load_config
-from .mutants import Mutant
-from .trace import Line, TraceEvent, TraceWriter
-from .translate import PidMap
+from ..checking.engine import DEFAULT_MAX_CANDIDATES, TraceCheck, Violation, check_file
+from ..checking.translate import PidMap
+from ..drivers.base import CONTINUE, Call, Driver, Session
+from ..drivers.model import StepHook, model_driver
+from ..fixtures.mutants import Mutant
+from ..loading import load_config
+from ..trace import Line, TraceEvent, TraceWriter
 
 # API calls that reach a provider: at spi level, a begin event, SPI steps and a return.
 # Bytes passed as a WSAPROTOCOL_INFO that are no info at all (the corpus's convention).
@@ -1398,7 +1398,7 @@ def mutant_machine(
     shrink: bool = True,
 ) -> type[HandoffMachine]:
     """The machine with mutant `m` as the implementation under test."""
-    from .drivers.model import mutant_driver
+    from ..drivers.model import mutant_driver
 
     assert tooth.config is not None
     config = tooth.config
@@ -1464,7 +1464,7 @@ def catch_by_name(name: str, shrink: bool = False, folder: str | None = None) ->
     """`catch` for the mutant called `name`: a picklable entry point, so tests can run
     each mutant in a fresh interpreter. `folder`: where to write the failure (else
     `failure_dir()`)."""
-    from .mutants import MUTANTS_BY_NAME
+    from ..fixtures.mutants import MUTANTS_BY_NAME
 
     if folder is not None:
         os.environ[FAILURE_DIR_ENV] = folder
