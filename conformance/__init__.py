@@ -10,7 +10,8 @@ The public API, for checking traces from Python:
 - `check_file(path, profile=None)`: one trace file, streamed; `profile` is a Profile, a
   name, a profile file (.json), or None for the one the trace's header hints at;
 - `check_trace(header, events, profile=None)`: a trace in memory;
-- `TraceCheck`: the same loop an event at a time, for checking a run as it happens;
+- `TraceCheck`: the same loop an event at a time, for checking a run as it happens
+  (with a `PidMap` of the run's processes);
 - `CheckResult` (`verdict`, `violation`, `to_text()`, `to_data()`), `Violation`;
 - `load_config`, `load_profile`: named configurations and profiles, or files;
 - `TraceReader`, `TraceWriter`, `TraceHeader`, `TraceEvent`, `TraceError`: the trace
@@ -22,12 +23,14 @@ Exploring a configuration is the model's job: `wsshare.model.explore` and
 
 from .checking.engine import CheckResult, TraceCheck, check_file, check_trace
 from .checking.explain import Violation
+from .checking.translate import PidMap
 from .loading import InputError, load_config, load_profile
 from .trace import TraceError, TraceEvent, TraceHeader, TraceReader, TraceWriter
 
 __all__ = [
     "CheckResult",
     "InputError",
+    "PidMap",
     "TraceCheck",
     "TraceError",
     "TraceEvent",

@@ -84,7 +84,7 @@ def test_check_trace_and_check_file_agree():
 def test_trace_check_follows_a_run_as_it_happens():
     with TraceReader(REUSE) as reader:
         header, lines = reader.header, list(reader)
-    pids = wc.checking.translate.PidMap([1100, 1200])
+    pids = wc.PidMap([1100, 1200])
     run = TraceCheck(header, get_profile("documented"), pids=pids)
     decided = [run.feed(line.event) for line in lines]
     assert decided[:-1] == [None] * (len(lines) - 1)
