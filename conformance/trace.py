@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -212,9 +212,6 @@ def _domain(annotation: Any) -> tuple[object, ...]:
     if get_origin(annotation) is Literal:
         return get_args(annotation)
     return ()
-
-
-TraceLine = Annotated[TraceHeader | TraceEvent, Field()]
 
 
 class TraceError(Exception):

@@ -1,5 +1,5 @@
 """Reachable-state search with symmetry reduction, the release check, property witnesses
-and concrete counterexamples (issue 5).
+and concrete counterexamples (design.md: "Exploration and the graph").
 
 `search(semantics, ...)` walks the worlds reachable from `initial_worlds()` breadth
 first, like `explore.explore`, and adds:

@@ -107,7 +107,7 @@ def test_profile_mode_exit_codes(run_wsshare):
 
 
 def test_profile_all_lists_accepting_profiles_and_fails_when_none_accepts(run_wsshare):
-    # Exit 1 when a trace is accepted by no profile (it was 0 until issue 12).
+    # Exit 1 when a trace is accepted by no profile (it used to be 0, which hid it).
     proc = run_wsshare(
         "check", "--profile", "all", str(SYNTHETIC / "violates-info-usable-twice.jsonl")
     )

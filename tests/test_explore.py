@@ -1,5 +1,6 @@
-"""Reachable-state search (issue 5): pinned counts, symmetry soundness, the release
-check, concrete counterexamples that `wsshare check` replays, and property witnesses."""
+"""Reachable-state search (README: "Exploration and the graph"): pinned counts, symmetry
+soundness, the release check, concrete counterexamples that `wsshare check` replays,
+and property witnesses."""
 
 from collections import Counter
 from itertools import pairwise
@@ -311,7 +312,7 @@ def _enabled_somewhere(profile_names: list[str]) -> tuple[set[str], set[str]]:
 
 
 def test_every_winsock_call_happens_in_some_named_configuration():
-    # process_start was dead until a not-started process could start (issue 12).
+    # process_start was dead while no process that had not started could start.
     defined, enabled = _enabled_somewhere(["documented"])
     assert "process_start" in enabled
     assert defined - enabled == set()
@@ -326,7 +327,7 @@ def test_every_linux_call_happens_in_some_named_configuration():
 # -- every configuration is finite under every profile ----------------------------------
 #
 # Counts with symmetry, every invariant break recorded rather than stopping at the first.
-# Until issue 12 the reusing profiles had no end: ProtocolInfo.uses grew on every reuse
+# The reusing profiles used to have no end: ProtocolInfo.uses grew on every reuse
 # and Wine's stale socket-list entries on every relisting; `uses` now saturates at 2 (all
 # R2's invariant tells apart) and the stale entries at max_handles. Any change to the
 # semantics changes some of these numbers; say why where you change them.

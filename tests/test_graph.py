@@ -1,5 +1,6 @@
-"""Graph export (issue 5): what the graph holds, projections, the export cap, each
-format, and the explore / graph / bench explore commands with their exit codes."""
+"""Graph export (README: "Exploration and the graph"): what the graph holds, projections,
+the export cap, each format, and the explore / graph / bench explore commands with their
+exit codes."""
 
 import functools
 import json

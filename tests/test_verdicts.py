@@ -1,4 +1,4 @@
-"""Verdicts the checker used to get wrong on real recordings (issue 12), each from a
+"""Verdicts the checker used to get wrong on real recordings, each from a
 hand-written trace of what the implementation did: the verdict it deserves, and the rules
 a violation breaks."""
 
@@ -54,7 +54,7 @@ HANDOFF = [
 
 
 def test_a_process_that_starts_during_the_trace_takes_part(tmp_path):
-    # Until issue 12 no trace could say when a process starts: the model refused every
+    # No trace could say when a process starts while the model refused every
     # action of a process not running, process_start included.
     path = write(
         tmp_path,

@@ -1,6 +1,7 @@
-"""`wsshare explore`, `wsshare graph` and `wsshare bench explore` (issue 5).
+"""`wsshare explore`, `wsshare graph` and `wsshare bench explore` (README: "Exploration
+and the graph").
 
-cli.py wires these in: `register(subparsers)` adds `explore` and `graph`;
+commands.py wires these in: `register(subparsers)` adds `explore` and `graph`;
 `add_bench_explore(bench_subparsers)` adds `bench explore`. Every command returns its exit
 status: 0 ok, 1 an invariant (or the release check) failed, 2 bad input (raised as
 InputError, which cli.main prints as one line), 3 a cap was hit (partial statistics are
@@ -734,42 +735,8 @@ def add_bench_explore(bench_subparsers: Any) -> None:
     b.set_defaults(run=cmd_bench_explore)
 
 
-def _subcommands(parser: argparse.ArgumentParser) -> Any:
-    return next(
-        a
-        for a in parser._actions  # argparse keeps its subparsers there and nowhere else
-        if isinstance(a, argparse._SubParsersAction)
-    )
-
-
-def with_explore_commands(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """`parser` (cli.build_parser's) with explore, graph and bench explore added, unless
-    cli.py already wires them in."""
-    sub = _subcommands(parser)
-    if "explore" not in sub.choices:
-        register(sub)
-    bench = sub.choices.get("bench")
-    if bench is not None:
-        bench_sub = _subcommands(bench)
-        if "explore" not in bench_sub.choices:
-            add_bench_explore(bench_sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The whole `wsshare` CLI with these commands added: what `python -m
-    wsshare.conformance.cli.explore ARGS` runs, with cli.main's error handling."""
-    from . import commands as cli
-
-    original = cli.build_parser
-    cli.build_parser = lambda: with_explore_commands(original())
-    try:
-        return cli.main(argv)
-    finally:
-        cli.build_parser = original
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--measure"]:
-        sys.exit(_measure_child(sys.argv[2:]))
-    sys.exit(main(sys.argv[1:]))
+    # `bench explore` measures each rung in a fresh interpreter (a clean peak memory).
+    if sys.argv[1:2] != ["--measure"]:
+        sys.exit("this module runs one rung of `wsshare bench explore`; run `wsshare` instead")
+    sys.exit(_measure_child(sys.argv[2:]))

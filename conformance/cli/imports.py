@@ -19,7 +19,8 @@ def register_import_and_record(sub: Any) -> None:
 
 
 def _register_wine_relay(importers: Any) -> None:
-    """`wsshare import wine-relay LOG`: a WINEDEBUG=+pid,+relay log (issue 7)."""
+    """`wsshare import wine-relay LOG`: a WINEDEBUG=+pid,+relay log (README: "Traces
+    from unmodified programs")."""
     import argparse
     import sys
 
@@ -59,7 +60,7 @@ def _register_wine_relay(importers: Any) -> None:
 
 
 def _register_strace(importers: Any) -> None:
-    """`wsshare import strace LOG`: a log of strace -f --decode-fds=path,pidfd (issue 8)."""
+    """`wsshare import strace LOG`: a log of strace -f --decode-fds=path,pidfd (README: "Linux")."""
 
     def run(args: Any) -> int:
         from ..importers.strace import run_import
@@ -97,7 +98,7 @@ def _register_strace(importers: Any) -> None:
 
 
 def _register_record_linux(recorders: Any) -> None:
-    """`wsshare record linux -o TRACE -- CMD ...`: run CMD under strace (issue 8)."""
+    """`wsshare record linux -o TRACE -- CMD ...`: run CMD under strace (README: "Linux")."""
 
     def run(args: Any) -> int:
         from ..drivers.linux.record import run_record

@@ -1,4 +1,4 @@
-"""Import a log of `strace -f --decode-fds=path,pidfd` as a Linux trace (issue 8).
+"""Import a log of `strace -f --decode-fds=path,pidfd` as a Linux trace (README: "Linux").
 
 strace prints every descriptor argument and result as `N<socket:[INODE]>`, so the inode is
 a stable identity of the underlying socket in every process, including inside SCM_RIGHTS

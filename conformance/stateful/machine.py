@@ -1287,7 +1287,6 @@ WRONG = _config(["create", "share", "close", "lifecycle", "errors"])
 STARTUP = _config(
     ["create", "share", "close", "startup", "errors"], startups_at_start=0, max_startups=2
 )
-LIFE = _config(["create", "share", "close", "lifecycle"])
 
 _NO_FIN = (
     "its only effect is that the remote peer never sees the connection end (no FIN), and "
