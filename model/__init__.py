@@ -18,7 +18,7 @@ from .actions import ACTION_TYPES, Action, Err, Ok, Pending, Result, describe, d
 from .check import DEFAULT_MAX_STATES, ModelReport, check_model, explore
 from .config import ALL_FAMILIES, Config
 from .errors import Errno, ErrorCode, WsaError, error_from_name
-from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation
+from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, InvariantViolation
 from .linux import LinuxSemantics, make_semantics
 from .profiles import DOCUMENTED, PROFILES, Profile, get_profile
 from .reference import Exploration, Found, reference_explore
@@ -48,6 +48,7 @@ __all__ = [
     "ErrorCode",
     "Exploration",
     "Found",
+    "InvariantViolation",
     "LinuxSemantics",
     "ModelReport",
     "Ok",
@@ -57,7 +58,6 @@ __all__ = [
     "Result",
     "Rule",
     "Semantics",
-    "Violation",
     "World",
     "WsaError",
     "check_model",

@@ -39,7 +39,7 @@ from .state import World
 
 
 @dataclass(frozen=True, slots=True)
-class Violation:
+class InvariantViolation:
     """An invariant that failed: its name, the rules it checks, and what was wrong."""
 
     invariant: str
@@ -59,11 +59,11 @@ class WorldInvariant:
     find: Callable[[World, Profile], str | None]
     applies: Callable[[Profile], bool] = _always
 
-    def check(self, world: World, profile: Profile) -> Violation | None:
+    def check(self, world: World, profile: Profile) -> InvariantViolation | None:
         if not self.applies(profile):
             return None
         problem = self.find(world, profile)
-        return None if problem is None else Violation(self.name, self.rules, problem)
+        return None if problem is None else InvariantViolation(self.name, self.rules, problem)
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,11 @@ class EdgeInvariant:
 
     def check_edge(
         self, before: World, action: Action, outcome: Outcome, profile: Profile
-    ) -> Violation | None:
+    ) -> InvariantViolation | None:
         if not self.applies(profile):
             return None
         problem = self.find(before, action, outcome, profile)
-        return None if problem is None else Violation(self.name, self.rules, problem)
+        return None if problem is None else InvariantViolation(self.name, self.rules, problem)
 
 
 # -- world invariants -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from .actions import Action
-from .invariants import EDGE_INVARIANTS, WORLD_INVARIANTS, Violation
+from .invariants import EDGE_INVARIANTS, WORLD_INVARIANTS, InvariantViolation
 from .profiles import Profile
 from .semantics import Outcome, Semantics
 from .state import World
@@ -34,7 +34,7 @@ class Found:
     """A violated invariant and where: the world it was seen in, or the edge that broke
     it (for edge invariants, and for world invariants the edge led into)."""
 
-    violation: Violation
+    violation: InvariantViolation
     world: int
     edge: Edge | None
 
@@ -54,7 +54,7 @@ class Exploration:
     depth: int = 0
 
     @property
-    def violation(self) -> Violation | None:
+    def violation(self) -> InvariantViolation | None:
         """The first violation found, if any."""
         return next(iter(self.violations.values())).violation if self.violations else None
 
@@ -101,7 +101,7 @@ def reference_explore(
     index: dict[World, int] = {}
     queue: deque[tuple[int, int]] = deque()
 
-    def note(found: Violation | None, world: int, edge: Edge | None) -> bool:
+    def note(found: InvariantViolation | None, world: int, edge: Edge | None) -> bool:
         """Record a violation; True when the search should stop."""
         if found is not None and found.invariant not in result.violations:
             result.violations[found.invariant] = Found(found, world, edge)
@@ -151,7 +151,7 @@ def reference_explore(
     return result
 
 
-def _world_violations(world: World, spec: Profile) -> Iterator[Violation]:
+def _world_violations(world: World, spec: Profile) -> Iterator[InvariantViolation]:
     for inv in WORLD_INVARIANTS:
         v = inv.check(world, spec)
         if v is not None:
@@ -160,7 +160,7 @@ def _world_violations(world: World, spec: Profile) -> Iterator[Violation]:
 
 def _edge_violations(
     before: World, action: Action, outcome: Outcome, spec: Profile
-) -> Iterator[Violation]:
+) -> Iterator[InvariantViolation]:
     for inv in EDGE_INVARIANTS:
         v = inv.check_edge(before, action, outcome, spec)
         if v is not None:

@@ -41,7 +41,13 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from .actions import Action, Err, Ok, Pending
-from .invariants import EDGE_INVARIANTS, PROPERTIES, WORLD_INVARIANTS, Violation, properties_for
+from .invariants import (
+    EDGE_INVARIANTS,
+    PROPERTIES,
+    WORLD_INVARIANTS,
+    InvariantViolation,
+    properties_for,
+)
 from .profiles import Profile
 from .semantics import Outcome, Semantics
 from .state import World
@@ -68,7 +74,7 @@ class Problem:
     """A broken invariant: where it was seen (a kept world), and the edge that broke it
     (edge invariants; None for a world invariant)."""
 
-    violation: Violation
+    violation: InvariantViolation
     world: int
     edge: Transition | None
 
@@ -175,7 +181,7 @@ def search(
         queue.append(i)
         return i
 
-    def note(violation: Violation, world: int, edge: Transition | None) -> bool:
+    def note(violation: InvariantViolation, world: int, edge: Transition | None) -> bool:
         """Record a break; True when the search should stop."""
         if violation.invariant not in space.problems:
             space.problems[violation.invariant] = Problem(violation, world, edge)
@@ -183,7 +189,7 @@ def search(
             space.complete, space.stopped_at_violation = False, True
         return stop_at_violation
 
-    def world_breaks(world: World) -> Iterable[Violation]:
+    def world_breaks(world: World) -> Iterable[InvariantViolation]:
         for inv in WORLD_INVARIANTS:
             v = inv.check(world, spec)
             if v is not None:
@@ -358,7 +364,7 @@ def path_to_world(semantics: Semantics, space: StateSpace, index: int) -> list[S
 
 def counterexample(
     semantics: Semantics, space: StateSpace, invariant: str, spec: Profile | None = None
-) -> tuple[list[Step], Violation]:
+) -> tuple[list[Step], InvariantViolation]:
     """A concrete shortest run that breaks `invariant`, and the break as the concrete
     final world (or edge) shows it, with concrete pids in its message."""
     spec = spec or semantics.profile

@@ -17,7 +17,7 @@ from wsshare.conformance.checking.runner import load_manifest
 from wsshare.conformance.drivers.wine import harness
 from wsshare.conformance.drivers.wine.harness import INSTALL_HINT, Toolchain, WineUnavailable
 from wsshare.conformance.drivers.wine.record import Recorded, check, record
-from wsshare.conformance.drivers.wine.scenarios import SCENARIOS, Expect, Scenario
+from wsshare.conformance.drivers.wine.scenarios import SCENARIOS, Expect, WineScenario
 from wsshare.model import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def test_a_wrong_expectation_is_caught(wine_env, tmp_path):
     """The comparison above can fail: the seed's trace does not violate anything, so an
     expectation saying it does is reported as a difference."""
     seed = SCENARIOS["seed"]
-    wrong = Scenario(
+    wrong = WineScenario(
         seed.name, seed.title, seed.run, {"documented": Expect("violates", ("R3",))}, ipc=True
     )
     done = record(wine_env, wrong, tmp_path)

@@ -94,7 +94,7 @@ class Job:
 
 
 @dataclass
-class Outcome:
+class JobResult:
     """A job's result: the check, or the bad-input error that stopped it."""
 
     job: Job
@@ -223,19 +223,19 @@ def compare(expected: Expectation, result: CheckResult) -> str | None:
     return None
 
 
-def run_job(job: Job, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> Outcome:
+def run_job(job: Job, max_candidates: int = DEFAULT_MAX_CANDIDATES) -> JobResult:
     start = time.perf_counter()
     try:
         result = check_file(job.path, job.spec, max_candidates)
     except TraceError as e:
-        return Outcome(job, error=str(e), seconds=time.perf_counter() - start)
-    outcome = Outcome(job, result=result, seconds=time.perf_counter() - start)
+        return JobResult(job, error=str(e), seconds=time.perf_counter() - start)
+    outcome = JobResult(job, result=result, seconds=time.perf_counter() - start)
     if job.expected is not None:
         outcome.mismatch = compare(job.expected, result)
     return outcome
 
 
-def run_jobs(jobs: list[Job], workers: int, max_candidates: int) -> list[Outcome]:
+def run_jobs(jobs: list[Job], workers: int, max_candidates: int) -> list[JobResult]:
     """Run the jobs, in parallel over `workers` processes when there is more than one job
     and more than one worker; results come back in the order of `jobs`."""
     if workers <= 1 or len(jobs) <= 1:

@@ -273,7 +273,7 @@ class _Colour:
         return f"\033[{code}m{text}\033[0m" if self.enabled else text
 
 
-def _violation_lines(outcome: runner.Outcome) -> list[str]:
+def _violation_lines(outcome: runner.JobResult) -> list[str]:
     r = outcome.result
     if r is None or r.violation is None:
         return []
@@ -284,7 +284,7 @@ def _describe_result(r: CheckResult) -> str:
     return r.summary()
 
 
-def _outcome_json(o: runner.Outcome) -> dict[str, object]:
+def _outcome_json(o: runner.JobResult) -> dict[str, object]:
     data: dict[str, object] = {
         "file": o.job.display,
         "path": o.job.path,
@@ -302,13 +302,13 @@ def _outcome_json(o: runner.Outcome) -> dict[str, object]:
     return data
 
 
-def _rules_for(outcomes: list[runner.Outcome]) -> tuple[Rule, ...]:
+def _rules_for(outcomes: list[runner.JobResult]) -> tuple[Rule, ...]:
     """The Winsock rules, and the Linux ones when a Linux profile was checked."""
     linux = any(o.job.spec.platform == "linux" for o in outcomes)
     return (*RULES, *CATALOGUE_RULES, *LINUX_RULES) if linux else (*RULES, *CATALOGUE_RULES)
 
 
-def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
+def _coverage(outcomes: list[runner.JobResult]) -> dict[str, list[str]]:
     from wsshare.model import ACTION_TYPES
 
     rules: set[str] = set()
@@ -327,7 +327,7 @@ def _coverage(outcomes: list[runner.Outcome]) -> dict[str, list[str]]:
     }
 
 
-def _rules_table(outcomes: list[runner.Outcome]) -> str:
+def _rules_table(outcomes: list[runner.JobResult]) -> str:
     """Per implemented rule: the traces that break it, and whether any trace that
     conforms exercised it (Markdown). What the README's Wine table is made of."""
     broken: dict[str, list[str]] = {}
@@ -418,7 +418,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
-def _print_outcome(o: runner.Outcome, colour: _Colour, verbose: bool) -> None:
+def _print_outcome(o: runner.JobResult, colour: _Colour, verbose: bool) -> None:
     name = f"{o.job.display} [{o.job.profile}]"
     if o.error is not None:
         print(f"{colour('ERROR', '1;31')} {name}: {o.error}")
@@ -434,9 +434,9 @@ def _print_outcome(o: runner.Outcome, colour: _Colour, verbose: bool) -> None:
         print("\n".join(_violation_lines(o)))
 
 
-def _print_acceptance(outcomes: list[runner.Outcome]) -> None:
+def _print_acceptance(outcomes: list[runner.JobResult]) -> None:
     """Per trace, the profiles (of its platform) that accept it."""
-    by_trace: dict[str, list[runner.Outcome]] = {}
+    by_trace: dict[str, list[runner.JobResult]] = {}
     for o in outcomes:
         by_trace.setdefault(o.job.display, []).append(o)
     for trace, items in by_trace.items():
@@ -449,7 +449,7 @@ def _print_acceptance(outcomes: list[runner.Outcome]) -> None:
 
 
 def _check_exit_code(
-    outcomes: list[runner.Outcome], manifest_mode: bool, profile: str | None
+    outcomes: list[runner.JobResult], manifest_mode: bool, profile: str | None
 ) -> int:
     if any(o.error for o in outcomes):
         return EXIT_BAD_INPUT

@@ -229,8 +229,7 @@ def seed_table(steps: list[Step]) -> str:
 
 
 def write_steps(path: Path, steps: list[Step], note: str) -> None:
-    from ..fixtures.corpus import Step as TraceStep
-    from ..fixtures.corpus import write_trace
+    from ..fixtures.corpus import TraceStep, write_trace
 
     write_trace(
         path,

@@ -35,7 +35,7 @@ from wsshare.model.semantics import Outcome
 from wsshare.model.state import DEFAULT_CATALOG, CatalogEntry
 
 from ..checking.translate import Unknown, model_arguments
-from ..fixtures.corpus import Step, event_fields, info_digest, observed_pid, observed_socket
+from ..fixtures.corpus import TraceStep, event_fields, info_digest, observed_pid, observed_socket
 from ..fixtures.mutants import Mutant
 from ..trace import TraceEvent, TraceHeader
 from .base import CONTINUE, Call, Chooser, Session
@@ -132,7 +132,7 @@ class ModelDriver:
 
     def _render(self, call: Call, action: Action, before: World, outcome: Outcome) -> TraceEvent:
         """The event an observer of this step records (the Winsock vocabulary here)."""
-        return self._event(Step(action, outcome.result, before, outcome.world))
+        return self._event(TraceStep(action, outcome.result, before, outcome.world))
 
     def stop(self) -> None:
         self.world = None
@@ -213,7 +213,7 @@ class ModelDriver:
 
     # -- model results to observed values -----------------------------------------------
 
-    def _event(self, step: Step) -> TraceEvent:
+    def _event(self, step: TraceStep) -> TraceEvent:
         fields = event_fields(step)
         result = step.result
         # At spi level the info is returned by the call's return step (a CallReturn,

@@ -26,14 +26,14 @@ from wsshare.model import get_profile
 from ...checking.engine import check_file
 from ...checking.runner import MANIFEST, Expectation, compare
 from .harness import Recording, WineEnv, WineUnavailable
-from .scenarios import SCENARIOS, Scenario
+from .scenarios import SCENARIOS, WineScenario
 
 DEFAULT_OUT = Path(__file__).resolve().parents[3] / "traces" / "real" / "wine"
 
 
 @dataclass
 class Recorded:
-    scenario: Scenario
+    scenario: WineScenario
     path: Path
     marks: dict[str, int]
     seconds: float
@@ -51,7 +51,7 @@ class Recorded:
         return found
 
 
-def record(env: WineEnv, s: Scenario, out: Path) -> Recorded:
+def record(env: WineEnv, s: WineScenario, out: Path) -> Recorded:
     """Run one scenario and write its trace into `out`."""
     start = time.perf_counter()
     path = out / f"{s.name}.jsonl"

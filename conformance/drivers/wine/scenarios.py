@@ -34,7 +34,7 @@ CONFORMS = Expect("conforms")
 
 
 @dataclass(frozen=True)
-class Scenario:
+class WineScenario:
     name: str
     title: str
     run: Callable[[Recording], None]
@@ -44,7 +44,7 @@ class Scenario:
     note: str = ""  # where the recording contradicts the wine-8.0 profile
 
 
-SCENARIOS: dict[str, Scenario] = {}
+SCENARIOS: dict[str, WineScenario] = {}
 
 
 def scenario(
@@ -56,7 +56,7 @@ def scenario(
 ) -> Callable[[Callable[[Recording], None]], Callable[[Recording], None]]:
     def add(run: Callable[[Recording], None]) -> Callable[[Recording], None]:
         name = run.__name__.removeprefix("s_").replace("_", "-")
-        SCENARIOS[name] = Scenario(name, title, run, expect, processes, ipc, note)
+        SCENARIOS[name] = WineScenario(name, title, run, expect, processes, ipc, note)
         return run
 
     return add
